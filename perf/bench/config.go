@@ -1,0 +1,213 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+)
+
+// host is where every server listens: loopback only.
+const host = "127.0.0.1"
+
+// Quick-mode sizes: seconds in all, for tests and smoke checks.
+const (
+	quickRequests = 10_000
+	quickKeyspace = 100_000
+	quickKeys     = 100_000
+)
+
+// config is the parsed command line.
+type config struct {
+	servers      []Target
+	workloads    []Workload
+	runs         int
+	threads      int
+	preload      bool
+	quick        bool
+	mem          bool
+	keys         int
+	valueSize    int
+	shoalBin     string
+	redisBin     string
+	benchBin     string
+	serverCPUs   CPUSet // nil when pinning is off
+	clientCPUs   CPUSet
+	outDir       string
+	startTimeout time.Duration
+	runTimeout   time.Duration
+	list         bool
+	args         []string
+}
+
+// parseFlags parses args (without the program name). Usage goes to w.
+func parseFlags(args []string, w io.Writer) (*config, error) {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(w)
+	var (
+		cfg        = &config{args: append([]string(nil), args...)}
+		servers    = fs.String("servers", targetNames(), "comma-separated servers to run, in this order ("+targetNames()+")")
+		wls        = fs.String("workloads", workloadNames(), "comma-separated workloads to run ("+workloadNames()+")")
+		tests      = fs.String("tests", "", "redis-benchmark -t list for every workload (default: each workload's own, get,set)")
+		requests   = fs.Int("requests", 0, "redis-benchmark -n per test (default: each workload's own, a few seconds per row)")
+		keyspace   = fs.Int("keyspace", 0, "redis-benchmark -r, keys preloaded before GET (default 1000000)")
+		serverCPUs = fs.String("server-cpus", "", "CPUs the server under test is pinned to (default: the last allowed CPU)")
+		clientCPUs = fs.String("client-cpus", "", "CPUs redis-benchmark is pinned to (default: all other allowed CPUs)")
+		noPin      = fs.Bool("no-pin", false, "do not pin processes with taskset")
+	)
+	fs.IntVar(&cfg.runs, "runs", 3, "repetitions per (workload, server); rows report the median and min–max")
+	fs.IntVar(&cfg.threads, "threads", 0, "redis-benchmark --threads (0: not passed)")
+	fs.BoolVar(&cfg.preload, "preload", true, "load the keyspace before workloads that GET, so every GET hits")
+	fs.BoolVar(&cfg.quick, "quick", false, fmt.Sprintf("smoke run: 1 run, -n %d, keyspace %d, --keys %d unless set", quickRequests, quickKeyspace, quickKeys))
+	fs.BoolVar(&cfg.mem, "mem", false, "memory mode: load --keys keys into each server and report RSS per key")
+	fs.IntVar(&cfg.keys, "keys", 1_000_000, "keys loaded in --mem mode")
+	fs.IntVar(&cfg.valueSize, "value-size", 256, "value bytes in --mem mode")
+	fs.StringVar(&cfg.shoalBin, "shoal-bin", "", "shoal binary (default: go build ./cmd/shoal into a temp dir)")
+	fs.StringVar(&cfg.redisBin, "redis-bin", "redis-server", "redis-server binary")
+	fs.StringVar(&cfg.benchBin, "benchmark-bin", "redis-benchmark", "redis-benchmark binary")
+	fs.StringVar(&cfg.outDir, "out", "", "directory for results.json (default perf/results/<timestamp>)")
+	fs.DurationVar(&cfg.startTimeout, "start-timeout", 10*time.Second, "longest wait for a server to answer PING")
+	fs.DurationVar(&cfg.runTimeout, "run-timeout", 5*time.Minute, "longest redis-benchmark invocation or load")
+	fs.BoolVar(&cfg.list, "list", false, "list servers and workloads, then exit")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("bench: unexpected arguments %q", fs.Args())
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+
+	var err error
+	if cfg.servers, err = selectTargets(*servers); err != nil {
+		return nil, err
+	}
+	if cfg.workloads, err = selectWorkloads(*wls); err != nil {
+		return nil, err
+	}
+	if cfg.quick {
+		if !set["runs"] {
+			cfg.runs = 1
+		}
+		if !set["requests"] {
+			*requests = quickRequests
+		}
+		if !set["keyspace"] {
+			*keyspace = quickKeyspace
+		}
+		if !set["keys"] {
+			cfg.keys = quickKeys
+		}
+	}
+	for i := range cfg.workloads {
+		w := &cfg.workloads[i]
+		if *tests != "" {
+			if w.Tests, err = parseTests(*tests); err != nil {
+				return nil, err
+			}
+		}
+		if *requests > 0 {
+			w.Requests = *requests
+		}
+		if *keyspace > 0 {
+			w.Keyspace = *keyspace
+		}
+	}
+	switch {
+	case cfg.runs < 1 || cfg.runs > 1000:
+		return nil, fmt.Errorf("bench: --runs %d out of range 1..1000", cfg.runs)
+	case *requests < 0 || *keyspace < 0 || cfg.threads < 0:
+		return nil, fmt.Errorf("bench: --requests, --keyspace and --threads must not be negative")
+	case cfg.keys < 1 || cfg.keys > 1_000_000_000:
+		return nil, fmt.Errorf("bench: --keys %d out of range 1..1e9", cfg.keys)
+	case cfg.valueSize < 1 || cfg.valueSize > 1<<20:
+		return nil, fmt.Errorf("bench: --value-size %d out of range 1..1MiB", cfg.valueSize)
+	case cfg.startTimeout <= 0 || cfg.runTimeout <= 0:
+		return nil, fmt.Errorf("bench: timeouts must be positive")
+	}
+	if !*noPin {
+		if cfg.serverCPUs, cfg.clientCPUs, err = placeCPUs(*serverCPUs, *clientCPUs); err != nil {
+			return nil, err
+		}
+	} else if *serverCPUs != "" || *clientCPUs != "" {
+		return nil, fmt.Errorf("bench: --no-pin with --server-cpus or --client-cpus")
+	}
+	return cfg, nil
+}
+
+// placeCPUs resolves the server and client CPU sets from the flags and the
+// CPUs this process may use.
+func placeCPUs(serverFlag, clientFlag string) (server, client CPUSet, err error) {
+	allowed, err := allowedCPUs()
+	if err != nil {
+		return nil, nil, err
+	}
+	server, client = splitCPUs(allowed)
+	if serverFlag != "" {
+		if server, err = ParseCPUList(serverFlag); err != nil {
+			return nil, nil, err
+		}
+		if clientFlag == "" {
+			client = nil
+			for _, c := range allowed {
+				if !slices.Contains(server, c) {
+					client = append(client, c)
+				}
+			}
+			if len(client) == 0 {
+				client = server
+			}
+		}
+	}
+	if clientFlag != "" {
+		if client, err = ParseCPUList(clientFlag); err != nil {
+			return nil, nil, err
+		}
+	}
+	return server, client, nil
+}
+
+// usesShoal reports whether any selected server is Shoal.
+func (c *config) usesShoal() bool {
+	for _, t := range c.servers {
+		if t.Kind == kindShoal {
+			return true
+		}
+	}
+	return false
+}
+
+// usesRedis reports whether redis-server is among the selected servers.
+func (c *config) usesRedis() bool {
+	for _, t := range c.servers {
+		if t.Kind == kindRedis {
+			return true
+		}
+	}
+	return false
+}
+
+// describeCPUs is a short statement of the placement.
+func (c *config) describeCPUs() string {
+	if c.serverCPUs == nil {
+		return "not pinned"
+	}
+	s := fmt.Sprintf("server on CPU %s, client on CPU %s", c.serverCPUs, c.clientCPUs)
+	if c.serverCPUs.Overlaps(c.clientCPUs) {
+		s += " (shared!)"
+	}
+	return s
+}
+
+func listTargetsAndWorkloads(w io.Writer) {
+	fmt.Fprintln(w, "servers:")
+	for _, t := range targets {
+		fmt.Fprintf(w, "  %-12s %s\n", t.Name, t.Doc)
+	}
+	fmt.Fprintln(w, "workloads (redis-benchmark):")
+	for _, wl := range workloads {
+		fmt.Fprintf(w, "  %-12s %s\n", wl.Name, wl.describe())
+	}
+	fmt.Fprintln(w, "memory mode (--mem): SET key:%012d with --value-size (256) byte values, pipelined, then RSS per key")
+}

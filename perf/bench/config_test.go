@@ -1,0 +1,164 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"io"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestParseFlags(t *testing.T) {
+	names := func(c *config) (servers, wls []string) {
+		for _, s := range c.servers {
+			servers = append(servers, s.Name)
+		}
+		for _, w := range c.workloads {
+			wls = append(wls, w.Name)
+		}
+		return
+	}
+	tests := []struct {
+		name    string
+		args    []string
+		check   func(t *testing.T, c *config)
+		wantErr string
+	}{
+		{name: "defaults", args: nil, check: func(t *testing.T, c *config) {
+			s, w := names(c)
+			if !slices.Equal(s, []string{"redis", "shoal-uring", "shoal-epoll"}) || !slices.Equal(w, []string{"p1", "p30"}) {
+				t.Errorf("servers %v workloads %v", s, w)
+			}
+			if c.runs != 3 || c.keys != 1_000_000 || c.valueSize != 256 || !c.preload || c.mem || c.threads != 0 {
+				t.Errorf("defaults: %+v", c)
+			}
+			p1, p30 := c.workloads[0], c.workloads[1]
+			if p1.Pipeline != 1 || p30.Pipeline != 30 || p1.Clients != 50 || p1.DataSize != 256 || p1.Keyspace != 1_000_000 ||
+				p1.Requests != 200_000 || p30.Requests != 2_000_000 || !slices.Equal(p1.Tests, []string{"get", "set"}) {
+				t.Errorf("workloads: %+v", c.workloads)
+			}
+			if len(c.serverCPUs) == 0 || len(c.clientCPUs) == 0 {
+				t.Errorf("no CPU placement: %v %v", c.serverCPUs, c.clientCPUs)
+			}
+		}},
+		{name: "quick", args: []string{"--quick"}, check: func(t *testing.T, c *config) {
+			if c.runs != 1 || c.keys != quickKeys {
+				t.Errorf("runs %d keys %d", c.runs, c.keys)
+			}
+			for _, w := range c.workloads {
+				if w.Requests != quickRequests || w.Keyspace != quickKeyspace {
+					t.Errorf("quick workload %+v", w)
+				}
+			}
+		}},
+		{name: "quick keeps explicit values", args: []string{"--quick", "--runs", "2", "--requests", "77", "--keyspace", "9", "--keys", "5"},
+			check: func(t *testing.T, c *config) {
+				if c.runs != 2 || c.keys != 5 || c.workloads[0].Requests != 77 || c.workloads[1].Keyspace != 9 {
+					t.Errorf("explicit values lost: runs %d keys %d %+v", c.runs, c.keys, c.workloads)
+				}
+			}},
+		{name: "selection keeps order", args: []string{"--servers", "shoal-epoll,redis,redis", "--workloads", "p30", "--tests", "SET, incr"},
+			check: func(t *testing.T, c *config) {
+				s, w := names(c)
+				if !slices.Equal(s, []string{"shoal-epoll", "redis"}) || !slices.Equal(w, []string{"p30"}) {
+					t.Errorf("servers %v workloads %v", s, w)
+				}
+				if !slices.Equal(c.workloads[0].Tests, []string{"set", "incr"}) {
+					t.Errorf("tests %v", c.workloads[0].Tests)
+				}
+				if !slices.Equal(workloads[1].Tests, []string{"get", "set"}) {
+					t.Errorf("--tests modified the workload table: %v", workloads[1].Tests)
+				}
+			}},
+		{name: "placement", args: []string{"--server-cpus", "0"}, check: func(t *testing.T, c *config) {
+			if !slices.Equal(c.serverCPUs, CPUSet{0}) || c.clientCPUs.Overlaps(c.serverCPUs) && len(c.clientCPUs) > 1 {
+				t.Errorf("server %v client %v", c.serverCPUs, c.clientCPUs)
+			}
+		}},
+		{name: "no pin", args: []string{"--no-pin"}, check: func(t *testing.T, c *config) {
+			if c.serverCPUs != nil || c.clientCPUs != nil {
+				t.Errorf("pinned anyway: %v %v", c.serverCPUs, c.clientCPUs)
+			}
+		}},
+		{name: "unknown server", args: []string{"--servers", "memcached"}, wantErr: "unknown server"},
+		{name: "unknown workload", args: []string{"--workloads", "p2"}, wantErr: "unknown workload"},
+		{name: "empty servers", args: []string{"--servers", ","}, wantErr: "no servers"},
+		{name: "bad test", args: []string{"--tests", "get;flushall"}, wantErr: "bad test"},
+		{name: "zero runs", args: []string{"--runs", "0"}, wantErr: "--runs"},
+		{name: "negative requests", args: []string{"--requests", "-1"}, wantErr: "negative"},
+		{name: "zero keys", args: []string{"--mem", "--keys", "0"}, wantErr: "--keys"},
+		{name: "bad cpus", args: []string{"--server-cpus", "x"}, wantErr: "CPU"},
+		{name: "no-pin with cpus", args: []string{"--no-pin", "--client-cpus", "0"}, wantErr: "--no-pin"},
+		{name: "stray argument", args: []string{"extra"}, wantErr: "unexpected"},
+		{name: "unknown flag", args: []string{"--fast"}, wantErr: "not defined"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := parseFlags(tt.args, io.Discard)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, c)
+		})
+	}
+	if _, err := parseFlags([]string{"-h"}, io.Discard); !errors.Is(err, flag.ErrHelp) {
+		t.Errorf("-h gave %v", err)
+	}
+}
+
+func TestBenchmarkArgs(t *testing.T) {
+	w := Workload{Name: "p30", Tests: []string{"get", "set"}, Clients: 50, DataSize: 256, Keyspace: 1_000_000, Pipeline: 30, Requests: 5}
+	got := strings.Join(w.benchmarkArgs("127.0.0.1", 7000, 0), " ")
+	want := "-h 127.0.0.1 -p 7000 -t get,set -c 50 -d 256 -r 1000000 -P 30 -n 5 --csv"
+	if got != want {
+		t.Errorf("args = %q, want %q", got, want)
+	}
+	if got := w.benchmarkArgs("127.0.0.1", 7000, 4); !slices.Equal(got[len(got)-2:], []string{"--threads", "4"}) {
+		t.Errorf("threads not passed: %q", got)
+	}
+	if !w.needsPreload() || (Workload{Tests: []string{"set"}}).needsPreload() {
+		t.Error("needsPreload wrong")
+	}
+}
+
+func TestTargetArgv(t *testing.T) {
+	b := binaries{redis: "/r/redis-server", shoal: "/s/shoal"}
+	tests := []struct {
+		target string
+		want   string
+	}{
+		{"redis", `/r/redis-server --port 7 --bind 127.0.0.1 --save  --appendonly no --dir /d --daemonize no --logfile `},
+		{"shoal-uring", "/s/shoal shard --port 7 --bind 127.0.0.1 --io uring --dir /d"},
+		{"shoal-epoll", "/s/shoal shard --port 7 --bind 127.0.0.1 --io epoll --dir /d"},
+	}
+	for _, tt := range tests {
+		tg, ok := findTarget(tt.target)
+		if !ok {
+			t.Fatalf("no target %s", tt.target)
+		}
+		if got := strings.Join(tg.argv(b, host, 7, "/d"), " "); got != tt.want {
+			t.Errorf("%s argv = %q, want %q", tt.target, got, tt.want)
+		}
+	}
+}
+
+func TestModulePath(t *testing.T) {
+	tests := map[string]string{
+		"module shoal\n\ngo 1.26\n":            "shoal",
+		"// c\nmodule \"example.com/x\"\n":     "example.com/x",
+		"go 1.26\n":                            "",
+		"module   shoal // trailing comment\n": "shoal",
+	}
+	for in, want := range tests {
+		if got := modulePath([]byte(in)); got != want {
+			t.Errorf("modulePath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -1,0 +1,53 @@
+package main
+
+import (
+	"os"
+	"testing"
+)
+
+const sampleStatus = "Name:\tredis-server\nUmask:\t0022\nState:\tS (sleeping)\nVmPeak:\t  70640 kB\n" +
+	"VmHWM:\t    9408 kB\nVmRSS:\t    9380 kB\nThreads:\t5\n" +
+	"Cpus_allowed:\t2\nCpus_allowed_list:\t1\nMems_allowed_list:\t0\n"
+
+func TestParseProcStatus(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      string
+		want    ProcStatus
+		wantErr bool
+	}{
+		{name: "redis", in: sampleStatus, want: ProcStatus{VmRSSKB: 9380, VmHWMKB: 9408, Threads: 5, CPUsAllowed: "1"}},
+		{name: "kernel thread has no Vm lines", in: "Name:\tkthreadd\nThreads:\t1\nCpus_allowed_list:\t0-63\n",
+			want: ProcStatus{Threads: 1, CPUsAllowed: "0-63"}},
+		{name: "no trailing newline", in: "VmRSS:\t12 kB", want: ProcStatus{VmRSSKB: 12}},
+		{name: "empty", in: "", want: ProcStatus{}},
+		{name: "bad unit", in: "VmRSS:\t12 MB\n", wantErr: true},
+		{name: "bad number", in: "VmRSS:\tx kB\n", wantErr: true},
+		{name: "negative", in: "VmHWM:\t-3 kB\n", wantErr: true},
+		{name: "bad threads", in: "Threads:\tmany\n", wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseProcStatus([]byte(tt.in))
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, wantErr %v", err, tt.wantErr)
+			}
+			if got != tt.want {
+				t.Errorf("got %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestReadProcStatusSelf(t *testing.T) {
+	st, err := readProcStatus(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.VmRSSKB <= 0 || st.VmHWMKB < st.VmRSSKB || st.Threads < 1 || st.CPUsAllowed == "" {
+		t.Errorf("implausible status of this process: %+v", st)
+	}
+	if _, err := readProcStatus(-1); err == nil {
+		t.Error("readProcStatus(-1) succeeded")
+	}
+}
