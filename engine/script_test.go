@@ -1,0 +1,362 @@
+package engine
+
+import (
+	"bufio"
+	"bytes"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"shoal/resp"
+)
+
+// Data-driven command tests. Each file in testdata/scripts holds blocks:
+//
+//	# a comment
+//	run [resp3] [shoal]
+//	SET foo bar
+//	GET foo
+//	----
+//	+OK
+//	"bar"
+//
+// Every block runs on a fresh shard (a fresh connection to redis with
+// -redis) and a client in RESP2 (resp3: after HELLO 3). Each command line
+// is split as redis-cli would (quotes, \x escapes) and its reply rendered
+// on one line by renderReply. Directives inside a block:
+//
+//	sleep 1500      advance the shard's clock by 1500 ms (real sleep with -redis)
+//	client 2        the following commands come from a second client
+//
+// -rewrite writes the replies Shoal gives as the expected output. -redis
+// ADDR runs every block not marked "shoal" against a real redis-server
+// (flushed before each block) and compares its replies with the file:
+// that is how the expectations are checked against Redis itself.
+var (
+	rewrite   = flag.Bool("rewrite", false, "rewrite testdata/scripts expectations from Shoal's replies")
+	redisAddr = flag.String("redis", "", "check the expectations against the redis-server at this address instead of Shoal")
+)
+
+func TestScripts(t *testing.T) {
+	files, _ := filepath.Glob("testdata/scripts/*.txt")
+	if len(files) == 0 {
+		t.Fatal("no scripts")
+	}
+	for _, f := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(f), ".txt"), func(t *testing.T) { runScriptFile(t, f) })
+	}
+}
+
+type scriptBlock struct {
+	line     int
+	args     []string
+	cmds     []string
+	expected []string
+}
+
+func parseScript(t *testing.T, data string) (blocks []*scriptBlock, between [][]string) {
+	lines := strings.Split(data, "\n")
+	var cur *scriptBlock
+	var pre []string
+	inExpect := false
+	for i, l := range lines {
+		switch {
+		case cur == nil && strings.HasPrefix(l, "run"):
+			cur = &scriptBlock{line: i + 1, args: strings.Fields(l)[1:]}
+			between = append(between, pre)
+			pre = nil
+		case cur == nil:
+			pre = append(pre, l)
+		case !inExpect && l == "----":
+			inExpect = true
+		case !inExpect:
+			cur.cmds = append(cur.cmds, l)
+		case l == "":
+			blocks = append(blocks, cur)
+			cur, inExpect = nil, false
+			pre = append(pre, l)
+		default:
+			cur.expected = append(cur.expected, l)
+		}
+	}
+	if cur != nil {
+		blocks = append(blocks, cur)
+	}
+	between = append(between, pre)
+	return blocks, between
+}
+
+func runScriptFile(t *testing.T, path string) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks, between := parseScript(t, string(data))
+	for _, b := range blocks {
+		if *redisAddr != "" && hasArg(b.args, "shoal") {
+			continue
+		}
+		var got []string
+		if *redisAddr != "" {
+			got = runBlockRedis(t, b)
+		} else {
+			got = runBlock(t, b)
+		}
+		if *rewrite {
+			b.expected = got
+			continue
+		}
+		if strings.Join(got, "\n") != strings.Join(b.expected, "\n") {
+			t.Errorf("%s:%d:\ncommands:\n  %s\nexpected:\n  %s\ngot:\n  %s", path, b.line,
+				strings.Join(b.cmds, "\n  "), strings.Join(b.expected, "\n  "), strings.Join(got, "\n  "))
+		}
+	}
+	if *rewrite {
+		var out strings.Builder
+		for i, b := range blocks {
+			for _, l := range between[i] {
+				out.WriteString(l + "\n")
+			}
+			out.WriteString(strings.Join(append([]string{"run"}, b.args...), " ") + "\n")
+			for _, c := range b.cmds {
+				out.WriteString(c + "\n")
+			}
+			out.WriteString("----\n")
+			for _, e := range b.expected {
+				out.WriteString(e + "\n")
+			}
+		}
+		for _, l := range between[len(blocks)] {
+			out.WriteString(l + "\n")
+		}
+		if err := os.WriteFile(path, []byte(strings.TrimRight(out.String(), "\n")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func hasArg(args []string, a string) bool {
+	for _, x := range args {
+		if x == a {
+			return true
+		}
+	}
+	return false
+}
+
+// scriptStart is the fake clock's start in scripts: a fixed instant, so
+// absolute times in replies are stable.
+const scriptStart = int64(1_700_000_000_000)
+
+// newTestShard makes a shard on a fake clock for tests.
+func newTestShard(now *int64) *Shard {
+	s := NewShard(nil)
+	s.clock = func() int64 { return *now }
+	s.Tick()
+	return s
+}
+
+func runBlock(t *testing.T, b *scriptBlock) []string {
+	now := scriptStart
+	s := newTestShard(&now)
+	clients := map[string]*Client{"1": s.NewClient()}
+	c := clients["1"]
+	var got []string
+	if hasArg(b.args, "resp3") {
+		s.Exec(c, [][]byte{[]byte("HELLO"), []byte("3")})
+		c.Out = c.Out[:0]
+	}
+	for _, line := range b.cmds {
+		f := strings.Fields(line)
+		switch {
+		case len(f) == 2 && f[0] == "sleep":
+			ms, _ := strconv.ParseInt(f[1], 10, 64)
+			now += ms
+			continue
+		case len(f) == 2 && f[0] == "client":
+			if clients[f[1]] == nil {
+				clients[f[1]] = s.NewClient()
+			}
+			c = clients[f[1]]
+			continue
+		}
+		args, err := resp.SplitArgs([]byte(line))
+		if err != nil || len(args) == 0 {
+			t.Fatalf("bad command line %q: %v", line, err)
+		}
+		s.Tick()
+		c.Out = c.Out[:0]
+		s.Exec(c, args)
+		got = append(got, renderAll(t, c.Out)...)
+	}
+	return got
+}
+
+// noReply stands for a command that sent nothing (CLIENT REPLY OFF).
+const noReply = "(no reply)"
+
+// renderAll renders every reply in out (a command may write more than
+// one, as SUBSCRIBE does), each on its own line.
+func renderAll(t *testing.T, out []byte) []string {
+	if len(out) == 0 {
+		return []string{noReply}
+	}
+	var lines []string
+	r := bufio.NewReader(bytes.NewReader(out))
+	for {
+		v, err := resp.ReadReply(r)
+		if err != nil {
+			if r.Buffered() > 0 || len(lines) == 0 {
+				t.Fatalf("unreadable reply %q: %v", out, err)
+			}
+			return lines
+		}
+		lines = append(lines, renderReply(&v))
+		if r.Buffered() == 0 {
+			return lines
+		}
+	}
+}
+
+func runBlockRedis(t *testing.T, b *scriptBlock) []string {
+	conns := map[string]net.Conn{}
+	readers := map[string]*bufio.Reader{}
+	dial := func(id string) {
+		conn, err := net.DialTimeout("tcp", *redisAddr, 2*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns[id], readers[id] = conn, bufio.NewReader(conn)
+	}
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	dial("1")
+	id := "1"
+	do := func(args [][]byte) []string {
+		var buf []byte
+		buf = resp.AppendArrayLen(buf, len(args))
+		for _, a := range args {
+			buf = resp.AppendBulk(buf, a)
+		}
+		conns[id].SetDeadline(time.Now().Add(5 * time.Second))
+		if _, err := conns[id].Write(buf); err != nil {
+			t.Fatal(err)
+		}
+		// A command may send nothing (CLIENT REPLY OFF): what does not
+		// come within a short wait counts as no reply.
+		conns[id].SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+		if _, err := readers[id].Peek(1); err != nil {
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				return []string{noReply}
+			}
+			t.Fatal(err)
+		}
+		conns[id].SetReadDeadline(time.Now().Add(5 * time.Second))
+		v, err := resp.ReadReply(readers[id])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return []string{renderReply(&v)}
+	}
+	do([][]byte{[]byte("FLUSHALL")})
+	if hasArg(b.args, "resp3") {
+		do([][]byte{[]byte("HELLO"), []byte("3")})
+	}
+	var got []string
+	for _, line := range b.cmds {
+		f := strings.Fields(line)
+		switch {
+		case len(f) == 2 && f[0] == "sleep":
+			ms, _ := strconv.ParseInt(f[1], 10, 64)
+			time.Sleep(time.Duration(ms) * time.Millisecond)
+			continue
+		case len(f) == 2 && f[0] == "client":
+			if conns[f[1]] == nil {
+				dial(f[1])
+			}
+			id = f[1]
+			continue
+		}
+		args, _ := resp.SplitArgs([]byte(line))
+		got = append(got, do(args)...)
+	}
+	return got
+}
+
+// renderReply writes a reply on one line, showing its RESP type:
+// +simple -error :int "bulk" (nil) (nil-array) _ ,double #t =txt:verbatim
+// (bignum [array] ~[set] {map} >[push].
+func renderReply(v *resp.Value) string {
+	var b strings.Builder
+	renderTo(&b, v)
+	return b.String()
+}
+
+func renderTo(b *strings.Builder, v *resp.Value) {
+	switch v.Type {
+	case resp.TypeSimple:
+		b.WriteString("+" + string(v.Str))
+	case resp.TypeError:
+		b.WriteString("-" + string(v.Str))
+	case resp.TypeInt:
+		b.WriteString(":" + strconv.FormatInt(v.Int, 10))
+	case resp.TypeBulk:
+		if v.Null {
+			b.WriteString("(nil)")
+		} else {
+			b.WriteString(strconv.Quote(string(v.Str)))
+		}
+	case resp.TypeNull:
+		b.WriteString("_")
+	case resp.TypeDouble:
+		b.WriteString("," + string(v.Str))
+	case resp.TypeBool:
+		if v.Int != 0 {
+			b.WriteString("#t")
+		} else {
+			b.WriteString("#f")
+		}
+	case resp.TypeVerbatim:
+		b.WriteString("=" + v.Format + ":" + strconv.Quote(string(v.Str)))
+	case resp.TypeBigNumber:
+		b.WriteString("(" + string(v.Str))
+	case resp.TypeBulkError:
+		b.WriteString("!" + strconv.Quote(string(v.Str)))
+	case resp.TypeArray, resp.TypeSet, resp.TypePush:
+		if v.Null {
+			b.WriteString("(nil-array)")
+			return
+		}
+		open := map[byte]string{resp.TypeArray: "[", resp.TypeSet: "~[", resp.TypePush: ">["}[v.Type]
+		b.WriteString(open)
+		for i := range v.Elems {
+			if i > 0 {
+				b.WriteByte(' ')
+			}
+			renderTo(b, &v.Elems[i])
+		}
+		b.WriteByte(']')
+	case resp.TypeMap:
+		b.WriteByte('{')
+		for i := 0; i+1 < len(v.Elems); i += 2 {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			renderTo(b, &v.Elems[i])
+			b.WriteString(": ")
+			renderTo(b, &v.Elems[i+1])
+		}
+		b.WriteByte('}')
+	default:
+		fmt.Fprintf(b, "?%q", v.Raw)
+	}
+}
