@@ -1,0 +1,125 @@
+// Command shoal runs Shoal, a Redis-compatible datastore.
+//
+//	shoal shard [config-file] [--name value ...]   run one shard in the foreground
+//	shoal version                                  print the version
+//
+// Options of a shard take Redis's names and forms (--port 7000, --bind
+// 127.0.0.1 -::1, --dir /data, --maxclients 10000), on the command line as
+// redis-server accepts them and in a redis.conf-style file; CONFIG GET and
+// CONFIG SET use the same names. Shoal's own option --io uring|epoll
+// chooses the I/O backend.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+
+	"shoal/engine"
+	"shoal/internal/rlog"
+	"shoal/server"
+)
+
+// version is Shoal's own version; INFO reports it as shoal_version.
+const version = "0.1.0"
+
+const usage = `Shoal %s — a Redis-compatible in-memory datastore
+
+Usage:
+  shoal shard [config-file] [--name value ...]
+      Run one shard in the foreground. Options are Redis's configuration
+      names, given as --name value on the command line or "name value"
+      lines in the config file ("-" reads it from standard input):
+%s
+  shoal version
+      Print the version.
+  shoal help
+      Print this help.
+
+Examples:
+  shoal shard --port 7000
+  shoal shard /etc/shoal/shard.conf --io epoll
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprintf(stderr, usage, version, engine.ConfigHelp("        "))
+		return 1
+	}
+	switch args[0] {
+	case "shard":
+		return runShard(args[1:], stdout, stderr)
+	case "version", "--version", "-v":
+		fmt.Fprintf(stdout, "Shoal v=%s (Redis-compatible, protocol of Redis %s)\n", version, engine.RedisVersion)
+		return 0
+	case "help", "--help", "-h":
+		fmt.Fprintf(stdout, usage, version, engine.ConfigHelp("        "))
+		return 0
+	}
+	fmt.Fprintf(stderr, "shoal: unknown command %q\n", args[0])
+	fmt.Fprintf(stderr, usage, version, engine.ConfigHelp("        "))
+	return 1
+}
+
+func runShard(args []string, stdout, stderr io.Writer) int {
+	for _, a := range args {
+		if a == "--help" || a == "-h" {
+			fmt.Fprintf(stdout, usage, version, engine.ConfigHelp("        "))
+			return 0
+		}
+	}
+	cfg, err := engine.ParseArgs(args)
+	if err != nil {
+		var ce *engine.ConfigError
+		if errors.As(err, &ce) {
+			fmt.Fprintln(stderr, ce.Error())
+		} else {
+			fmt.Fprintln(stderr, err)
+		}
+		return 1
+	}
+	if cfg.LogFile != "" {
+		f, err := os.OpenFile(cfg.LogFile, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		if err != nil {
+			fmt.Fprintf(stderr, "Can't open the log file: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		rlog.Default.SetOutput(f)
+	} else {
+		rlog.Default.SetOutput(stdout)
+	}
+	level, _ := rlog.ParseLevel(cfg.LogLevel)
+	rlog.Default.SetLevel(level)
+	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+		rlog.Logf(rlog.Warning, "Can't create the working directory %s: %v", cfg.Dir, err)
+		return 1
+	}
+	if err := os.Chdir(cfg.Dir); err != nil {
+		rlog.Logf(rlog.Warning, "Can't chdir to '%s': %v", cfg.Dir, err)
+		return 1
+	}
+	rlog.Logf(rlog.Notice, "Shoal version=%s, bits=64, pid=%d, just started", version, os.Getpid())
+	if cfg.ConfigFile == "" {
+		rlog.Logf(rlog.Notice, "No config file specified, using the defaults and the command line options")
+	} else {
+		rlog.Logf(rlog.Notice, "Configuration loaded from %s", cfg.ConfigFile)
+	}
+	if cfg.PidFile != "" {
+		if err := os.WriteFile(cfg.PidFile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+			rlog.Logf(rlog.Warning, "Failed to write PID file: %v", err)
+		}
+	}
+	srv := server.New(server.Options{Config: cfg, Version: version})
+	if err := srv.Run(); err != nil {
+		rlog.Logf(rlog.Warning, "%v", err)
+		return 1
+	}
+	return 0
+}
