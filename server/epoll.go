@@ -148,7 +148,10 @@ func (b *epollBackend) read(c *conn) {
 			b.close(c)
 		}
 	case n == 0:
-		b.close(c)
+		c.cli.Flags |= engine.CloseAfterReply
+		if !c.wantWrite {
+			b.write(c) // deliver what is pending, then close
+		}
 	case errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR):
 	default:
 		s.log.Logf(rlog.Verbose, "Reading from client: %v", err)

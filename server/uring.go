@@ -241,7 +241,14 @@ func (b *uringBackend) received(c *conn, cqe *uring.CQE) {
 			b.rearm = append(b.rearm, c)
 		}
 	case res == 0:
-		b.close(c)
+		// The peer closed (or half-closed) its side. Replies to what it
+		// sent before are still delivered, as Redis writes them before it
+		// reads the end of stream.
+		if c.closing {
+			break
+		}
+		c.cli.Flags |= engine.CloseAfterReply
+		b.send(c)
 	case res == -int32(unix.ENOBUFS):
 		if !c.closing {
 			b.rearm = append(b.rearm, c)
