@@ -92,8 +92,11 @@ type Command struct {
 	Deprecated string      // deprecated_since
 	ReplacedBy string
 	Proc       CmdFunc
-	GetKeys    func(argv [][]byte) []int // key positions, for commands key specs cannot describe
-	Subs       []*Command
+	// GetKeys finds the keys and their flags itself, for commands whose
+	// key specs cannot say it all (a spec flagged VARIABLE_FLAGS: the
+	// flags depend on the arguments, as SET's on GET).
+	GetKeys func(argv [][]byte) []keyPos
+	Subs    []*Command
 
 	parent *Command
 	subs   map[string]*Command

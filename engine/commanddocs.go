@@ -413,10 +413,7 @@ type keyPos struct {
 // cannot describe use their GetKeys function.
 func (cmd *Command) keyPositions(argv [][]byte) (keys []keyPos, ok bool) {
 	if cmd.GetKeys != nil {
-		for _, p := range cmd.GetKeys(argv) {
-			keys = append(keys, keyPos{pos: p})
-		}
-		return keys, true
+		return cmd.GetKeys(argv), true
 	}
 	argc := len(argv)
 	for _, spec := range cmd.Keys {

@@ -1,6 +1,7 @@
 package engine
 
-// The connection family: PING, ECHO, HELLO, SELECT, QUIT, RESET and CLIENT.
+// The connection family: PING, ECHO, HELLO, AUTH, SELECT, QUIT, RESET and
+// CLIENT.
 // Each command acts on the calling connection's own Client, except CLIENT
 // LIST and CLIENT KILL, which look at every client of the shard. A killed
 // client is not closed here: it is flagged CloseASAP and queued on Pending,
@@ -37,6 +38,16 @@ func init() {
 			History:    [][2]string{{"6.2.0", "`protover` made optional; when called without arguments the command reports the current connection's context."}},
 			Syntax:     "arguments:[protover:integer [AUTH username_password:[username password]] [SETNAME clientname]]",
 			Proc:       helloCmd,
+		},
+		&Command{Name: "auth", Arity: -2,
+			Flags: FlagNoScript | FlagLoading | FlagStale | FlagFast | FlagNoAuth | FlagAllowBusy,
+			ACL:   "@connection",
+			Group: "connection", Since: "1.0.0",
+			Summary:    "Authenticate to the server",
+			Complexity: "O(N) where N is the number of passwords defined for the user",
+			History:    [][2]string{{"6.0.0", "Added ACL style (username and password)."}},
+			Syntax:     "[username@6.0.0] password",
+			Proc:       authCmd,
 		},
 		&Command{Name: "select", Arity: 2,
 			Flags: FlagLoading | FlagStale | FlagFast,
@@ -171,6 +182,7 @@ const (
 	errNoSuchClient    = "ERR No such client"
 	errKillClientID    = "ERR client-id should be greater than 0"
 	errInvalidClientID = "ERR Invalid client ID"
+	errAuthNoPassword  = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"
 )
 
 // Client types, numbered as Redis numbers them (CLIENT_TYPE_*), for the
@@ -236,6 +248,25 @@ func pingCmd(s *Shard, c *Client, argv [][]byte) {
 }
 
 func echoCmd(s *Shard, c *Client, argv [][]byte) { c.Bulk(argv[1]) }
+
+// authCmd authenticates the connection as Redis 7.0 does with no password
+// configured: the one-argument form (the legacy requirepass password)
+// is refused, since the default user has none; the two-argument form
+// succeeds for the default user, which accepts any password, and answers
+// WRONGPASS for any other user name. Every connection is already
+// authenticated as the default user, so success changes nothing.
+func authCmd(s *Shard, c *Client, argv [][]byte) {
+	switch {
+	case len(argv) > 3:
+		c.Error(errSyntax)
+	case len(argv) == 2:
+		c.Error(errAuthNoPassword)
+	case !authenticate(argv[1], argv[2]):
+		c.Error(errWrongPass)
+	default:
+		c.OK()
+	}
+}
 
 // helloCmd switches the protocol, authenticates and names the connection,
 // as Redis 7.0: options are handled in order (AUTH checks the password
@@ -332,15 +363,15 @@ func quitCmd(s *Shard, c *Client, argv [][]byte) {
 }
 
 // resetCmd brings the connection back to the state of a new one, as Redis
-// 7's RESET: RESP2, database 0, no name, eviction protection off. The id,
-// the addresses and the library name and version set with CLIENT SETINFO
-// stay, as in Redis. Any per-connection state a command family adds must
-// be cleared here too.
+// 7.0's RESET: RESP2, database 0, no name, replies on. The id, the
+// addresses, the library name and version set with CLIENT SETINFO and the
+// CLIENT NO-EVICT protection stay, as in Redis 7.0 (its RESET clears only
+// the flags it lists, and no-evict is not among them). Any per-connection
+// state a command family adds must be cleared here too.
 func resetCmd(s *Shard, c *Client, argv [][]byte) {
 	c.db = 0
 	c.Resp3 = false
 	c.name = ""
-	c.noEvict = false
 	c.reply = 0
 	c.Simple("RESET")
 }

@@ -146,7 +146,7 @@ func (s *Shard) infoSection(name string) (title, body string) {
 		w.kv("async_loading", 0)
 		w.kv("rdb_changes_since_last_save", s.dirty)
 		w.kv("rdb_bgsave_in_progress", 0)
-		w.kv("rdb_last_save_time", s.startMs/1000)
+		w.kv("rdb_last_save_time", s.lastSave())
 		w.kv("rdb_last_bgsave_status", "ok")
 		w.kv("rdb_saves", 0)
 		w.kv("aof_enabled", 0)

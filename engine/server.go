@@ -5,8 +5,8 @@ import (
 	"time"
 )
 
-// The server family: INFO, CONFIG, TIME, DBSIZE, FLUSHDB, FLUSHALL and
-// SHUTDOWN. INFO's sections are built in info.go, CONFIG's parameter table
+// The server family: INFO, CONFIG, TIME, LASTSAVE, DBSIZE, FLUSHDB,
+// FLUSHALL and SHUTDOWN. INFO's sections are built in info.go, CONFIG's parameter table
 // lives in config.go; this file parses the arguments and writes replies.
 
 func init() {
@@ -69,6 +69,15 @@ func init() {
 			Complexity: "O(1)",
 			Tips:       []string{"nondeterministic_output"},
 			Proc:       timeCmd,
+		},
+		&Command{Name: "lastsave", Arity: 1,
+			Flags: FlagLoading | FlagStale | FlagFast,
+			ACL:   "@admin @dangerous",
+			Group: "server", Since: "1.0.0",
+			Summary:    "Get the UNIX time stamp of the last successful save to disk",
+			Complexity: "O(1)",
+			Tips:       []string{"nondeterministic_output"},
+			Proc:       lastsaveCmd,
 		},
 		&Command{Name: "dbsize", Arity: 1,
 			Flags: FlagReadonly | FlagFast,
@@ -223,6 +232,15 @@ func timeCmd(s *Shard, c *Client, argv [][]byte) {
 	c.BulkInt(us / 1e6)
 	c.BulkInt(us % 1e6)
 }
+
+// lastSave is the unix time, in seconds, of the last successful save of
+// the dataset to disk. Shoal writes no RDB snapshot, so it is what a Redis
+// that never saved reports: the time the server started, at which Redis
+// considers the dataset saved. LASTSAVE and INFO persistence's
+// rdb_last_save_time both report it.
+func (s *Shard) lastSave() int64 { return s.startMs / 1000 }
+
+func lastsaveCmd(s *Shard, c *Client, argv [][]byte) { c.Int(s.lastSave()) }
 
 func dbsizeCmd(s *Shard, c *Client, argv [][]byte) { c.Int(int64(s.db.Len())) }
 

@@ -452,6 +452,31 @@ func TestTime(t *testing.T) {
 	}
 }
 
+// TestLastsave checks that LASTSAVE answers the shard's start time (no
+// save ever happens) in seconds, the value INFO persistence reports as
+// rdb_last_save_time, and that it stays put as time and changes go by.
+func TestLastsave(t *testing.T) {
+	before := time.Now().Unix()
+	now := scriptStart
+	s := newTestShard(&now)
+	after := time.Now().Unix()
+	c := s.NewClient()
+	v := exec(t, s, c, "LASTSAVE")
+	if v.Type != resp.TypeInt || v.Int < before || v.Int > after {
+		t.Fatalf("LASTSAVE = %s, want an integer within [%d, %d]", renderReply(&v), before, after)
+	}
+	exec(t, s, c, "SET", "k", "v")
+	now += 5000
+	if w := exec(t, s, c, "LASTSAVE"); w.Int != v.Int {
+		t.Errorf("LASTSAVE moved from %d to %d without a save", v.Int, w.Int)
+	}
+	info := exec(t, s, c, "INFO", "persistence")
+	want := "rdb_last_save_time:" + strconv.FormatInt(v.Int, 10) + "\r\n"
+	if !strings.Contains(string(info.Str), want) {
+		t.Errorf("INFO persistence has no %q:\n%s", want, info.Str)
+	}
+}
+
 func TestShutdown(t *testing.T) {
 	tests := []struct {
 		args  []string

@@ -49,6 +49,7 @@ func init() {
 			History:    [][2]string{{"2.6.12", "Added the `EX`, `PX`, `NX` and `XX` options."}, {"6.0.0", "Added the `KEEPTTL` option."}, {"6.2.0", "Added the `GET`, `EXAT` and `PXAT` option."}, {"7.0.0", "Allowed the `NX` and `GET` options to be used together."}},
 			Syntax:     "key value condition:[NX | XX]@2.6.12 [GET@6.2.0] expiration:[EX seconds:integer@2.6.12 | PX milliseconds:integer@2.6.12 | EXAT unix-time-seconds:unix-time@6.2.0 | PXAT unix-time-milliseconds:unix-time@6.2.0 | KEEPTTL@6.0.0]",
 			Proc:       setCmd,
+			GetKeys:    setKeys,
 		},
 		&Command{Name: "setnx", Arity: 3,
 			Flags: FlagWrite | FlagDenyOOM | FlagFast,
@@ -411,6 +412,17 @@ func (s *Shard) getGeneric(c *Client, key []byte) (r kv.Ref, ok bool) {
 }
 
 func getCmd(s *Shard, c *Client, argv [][]byte) { s.getGeneric(c, argv[1]) }
+
+// setKeys gives SET's key with the flags its arguments imply, as Redis's
+// setGetKeys: reading and updating with GET, overwriting without it.
+func setKeys(argv [][]byte) []keyPos {
+	for _, a := range argv[3:] {
+		if eqFold(a, "get") {
+			return []keyPos{{pos: 1, flags: "RW ACCESS UPDATE"}}
+		}
+	}
+	return []keyPos{{pos: 1, flags: "OW UPDATE"}}
+}
 
 func setCmd(s *Shard, c *Client, argv [][]byte) {
 	flags, exp, ok := parseStringOpts(argv, true)
