@@ -41,7 +41,7 @@ type Config struct {
 	ClientQueryBufferLimit int64
 	LogLevel               string
 	LogFile                string
-	IO                     string // "uring", "epoll" or "" (io_uring when the kernel allows)
+	IO                     string // "auto" (io_uring when the kernel allows it), "uring" or "epoll"
 	Databases              int
 	PidFile                string
 	ProtectedMode          bool
@@ -64,6 +64,7 @@ func DefaultConfig() *Config {
 		Hz:                     10,
 		ProtoMaxBulkLen:        512 << 20,
 		ClientQueryBufferLimit: 1 << 30,
+		IO:                     "auto",
 		LogLevel:               "notice",
 		Databases:              1,
 		ProtectedMode:          true,
@@ -243,7 +244,7 @@ var params = []*param{
 		return p
 	}(),
 	immutable(stringParam("logfile", func(c *Config) *string { return &c.LogFile })),
-	immutable(enumParam("io", []string{"uring", "epoll"}, func(c *Config) *string { return &c.IO })),
+	immutable(enumParam("io", []string{"auto", "uring", "epoll"}, func(c *Config) *string { return &c.IO })),
 	immutable(intParam("databases", 1, 1, func(c *Config) *int { return &c.Databases })),
 	immutable(stringParam("pidfile", func(c *Config) *string { return &c.PidFile })),
 	boolParam("protected-mode", func(c *Config) *bool { return &c.ProtectedMode }),
@@ -610,7 +611,7 @@ var paramHelp = map[string]string{
 	"client-query-buffer-limit": "largest unparsed input a client may hold",
 	"loglevel":                  "debug, verbose, notice or warning",
 	"logfile":                   "log to this file instead of standard output",
-	"io":                        "I/O backend: uring or epoll (default: io_uring when the kernel allows it)",
+	"io":                        "I/O backend: uring, epoll, or auto (io_uring when the kernel allows it)",
 	"enable-protected-configs":  "who may CONFIG SET dir: no, yes or local (loopback clients)",
 	"databases":                 "number of databases (a shard has one, as Redis Cluster)",
 	"pidfile":                   "write the process id to this file",
