@@ -57,9 +57,9 @@ func newUringBackend(s *Server) (*uringBackend, error) {
 		return nil, err
 	}
 	f := ring.Features()
-	if !f.MultishotAccept || !f.MultishotRecv || !f.BufRing {
+	if !f.MultishotAccept || !f.MultishotRecv || !f.BufRing || !f.CancelFD {
 		ring.Close()
-		return nil, fmt.Errorf("kernel lacks multishot accept/recv or provided-buffer rings (%s)", f)
+		return nil, fmt.Errorf("kernel lacks multishot accept/recv, provided-buffer rings or cancel by fd (%s)", f)
 	}
 	bufs, err := uring.NewBufRing(ring, recvGroup, recvBufCount, recvBufSize)
 	if err != nil {
