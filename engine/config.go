@@ -183,6 +183,22 @@ func stringParam(name string, f func(*Config) *string) *param {
 
 func immutable(p *param) *param { p.immutable = true; return p }
 
+// onlyNo is a yes/no parameter of Redis's that Shoal has only as "no";
+// "yes" is refused with why.
+func onlyNo(name, why string) *param {
+	return &param{name: name,
+		get: func(*Config) string { return "no" },
+		set: func(c *Config, v []string) error {
+			switch strings.ToLower(v[0]) {
+			case "no":
+				return nil
+			case "yes":
+				return errors.New(why)
+			}
+			return errNotYesNo
+		}}
+}
+
 func protected(p *param) *param { p.protected = true; return p }
 
 // params is the table of every parameter Shoal has, in CONFIG GET * order.
@@ -253,30 +269,10 @@ var params = []*param{
 	intParam("active-expire-effort", 1, 10, func(c *Config) *int { return &c.ActiveExpireEffort }),
 	// Shoal runs in the foreground (supervised by its launcher or systemd);
 	// "no" is the only value, as a Go process cannot fork itself away.
-	immutable(&param{name: "daemonize",
-		get: func(*Config) string { return "no" },
-		set: func(c *Config, v []string) error {
-			switch strings.ToLower(v[0]) {
-			case "no":
-				return nil
-			case "yes":
-				return errors.New("daemonize yes is not supported: run Shoal under systemd or its launcher")
-			}
-			return errNotYesNo
-		}}),
+	immutable(onlyNo("daemonize", "daemonize yes is not supported: run Shoal under systemd or its launcher")),
 	// A shard keeps no append only file: "no" is the only value. Tools
 	// read it (redis-benchmark asks for save and appendonly).
-	{name: "appendonly",
-		get: func(*Config) string { return "no" },
-		set: func(c *Config, v []string) error {
-			switch strings.ToLower(v[0]) {
-			case "no":
-				return nil
-			case "yes":
-				return errors.New("argument must be 'no': this shard keeps no append only file")
-			}
-			return errNotYesNo
-		}},
+	onlyNo("appendonly", "argument must be 'no': this shard keeps no append only file"),
 	// Shoal writes no RDB snapshots: the only save policy is none.
 	{name: "save",
 		get: func(*Config) string { return "" },

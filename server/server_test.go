@@ -12,9 +12,10 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"shoal/internal/refuse"
 
 	"shoal/engine"
 	"shoal/uring"
@@ -179,7 +180,7 @@ func TestRefusedChild(t *testing.T) {
 		t.Skip("runs only as the child of TestFallbackWhenIoUringRefused")
 	}
 	io := strings.TrimSuffix(v, "|")
-	if err := refuseIOUringSetup(unix.EPERM); err != nil {
+	if err := refuse.IOUringSetup(unix.EPERM); err != nil {
 		t.Skipf("seccomp: %v", err)
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -200,24 +201,4 @@ func TestRefusedChild(t *testing.T) {
 			t.Errorf("Run error %v does not wrap EPERM", err)
 		}
 	}
-}
-
-// refuseIOUringSetup installs, on every thread, a seccomp filter that
-// fails io_uring_setup with errno and allows everything else.
-func refuseIOUringSetup(errno unix.Errno) error {
-	filter := []unix.SockFilter{
-		{Code: unix.BPF_LD | unix.BPF_W | unix.BPF_ABS, K: 0}, // seccomp_data.nr
-		{Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, Jt: 0, Jf: 1, K: unix.SYS_IO_URING_SETUP},
-		{Code: unix.BPF_RET | unix.BPF_K, K: unix.SECCOMP_RET_ERRNO | uint32(errno)},
-		{Code: unix.BPF_RET | unix.BPF_K, K: unix.SECCOMP_RET_ALLOW},
-	}
-	prog := &unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]}
-	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
-		return err
-	}
-	if _, _, e := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER,
-		unix.SECCOMP_FILTER_FLAG_TSYNC, uintptr(unsafe.Pointer(prog))); e != 0 {
-		return e
-	}
-	return nil
 }

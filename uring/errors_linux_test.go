@@ -12,9 +12,10 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"shoal/internal/refuse"
 )
 
 func TestRefusalReason(t *testing.T) {
@@ -155,7 +156,7 @@ func TestSeccompChild(t *testing.T) {
 		t.Fatalf("%s=%q", seccompEnv, v)
 	}
 	errno := unix.Errno(n)
-	if err := refuseIOUringSetup(errno); err != nil {
+	if err := refuse.IOUringSetup(errno); err != nil {
 		t.Skipf("seccomp: %v", err)
 	}
 	r, err := New(8, Options{})
@@ -167,23 +168,4 @@ func TestSeccompChild(t *testing.T) {
 		t.Fatalf("New: %v; want errors.Is %v and ErrUnavailable", err, errno)
 	}
 	os.Stdout.WriteString("setup error: " + err.Error() + "\n")
-}
-
-// refuseIOUringSetup installs, on every thread of the process, a seccomp
-// filter that fails io_uring_setup with errno and allows everything else.
-func refuseIOUringSetup(errno unix.Errno) error {
-	filter := []unix.SockFilter{
-		{Code: unix.BPF_LD | unix.BPF_W | unix.BPF_ABS, K: 0}, // seccomp_data.nr
-		{Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, Jt: 0, Jf: 1, K: unix.SYS_IO_URING_SETUP},
-		{Code: unix.BPF_RET | unix.BPF_K, K: unix.SECCOMP_RET_ERRNO | uint32(errno)},
-		{Code: unix.BPF_RET | unix.BPF_K, K: unix.SECCOMP_RET_ALLOW},
-	}
-	prog := &unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]}
-	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
-		return err
-	}
-	if _, _, e := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, unix.SECCOMP_FILTER_FLAG_TSYNC, uintptr(unsafe.Pointer(prog))); e != 0 {
-		return e
-	}
-	return nil
 }
