@@ -162,7 +162,8 @@ func (b *epollBackend) read(c *conn) {
 // flush writes the output of every client queued on Pending.
 func (b *epollBackend) flush() {
 	s := b.s
-	for _, cli := range s.shard.Pending {
+	for i := 0; i < len(s.shard.Pending); i++ {
+		cli := s.shard.Pending[i]
 		cli.Dequeued()
 		c := s.connOf(cli)
 		if c == nil {

@@ -202,3 +202,62 @@ func TestRefusedChild(t *testing.T) {
 		}
 	}
 }
+
+// TestTinyRing runs the io_uring loop with a submission queue of 4, a
+// completion queue of 16 and 4 receive buffers, so that getting an SQE
+// finds the queue full, submitting finds the completion queue full, and
+// receives run out of buffers, all the time; 64 clients each pipelining
+// INCRs must still get every reply, in order.
+func TestTinyRing(t *testing.T) {
+	if len(backends(t)) < 2 {
+		t.Skip("io_uring not available")
+	}
+	defer func(e uint32, n, size int) { ringEntries, recvBufCount, recvBufSize = e, n, size }(ringEntries, recvBufCount, recvBufSize)
+	ringEntries, recvBufCount, recvBufSize = 4, 4, 512
+	_, addr := startInProcess(t, IOUring)
+	const clients, rounds, depth = 64, 20, 50
+	errs := make(chan error, clients)
+	for i := 0; i < clients; i++ {
+		go func(i int) {
+			conn, err := net.Dial("tcp", addr)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer conn.Close()
+			key := "counter:" + strconv.Itoa(i)
+			var batch []byte
+			for j := 0; j < depth; j++ {
+				batch = append(batch, command("INCR", key)...)
+			}
+			n := 0
+			buf := make([]byte, 64<<10)
+			for r := 0; r < rounds; r++ {
+				conn.SetDeadline(time.Now().Add(20 * time.Second))
+				if _, err := conn.Write(batch); err != nil {
+					errs <- err
+					return
+				}
+				var want []byte
+				for j := 0; j < depth; j++ {
+					n++
+					want = append(want, ":"+strconv.Itoa(n)+"\r\n"...)
+				}
+				if _, err := io.ReadFull(conn, buf[:len(want)]); err != nil {
+					errs <- err
+					return
+				}
+				if !bytes.Equal(buf[:len(want)], want) {
+					errs <- errors.New(key + ": replies out of order or wrong")
+					return
+				}
+			}
+			errs <- nil
+		}(i)
+	}
+	for i := 0; i < clients; i++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}

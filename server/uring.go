@@ -31,21 +31,29 @@ func splitUserData(ud uint64) (op uint64, gen uint32, slot int32) {
 
 // Ring sizes. The buffer ring holds what the kernel may receive before the
 // loop reaps it; a connection whose receive ran out of buffers is re-armed
-// at the end of the turn, its data waiting in the socket meanwhile.
-const (
-	ringEntries  = 4096
-	recvBufCount = 512
-	recvBufSize  = 16 << 10
-	recvGroup    = 0
+// at the end of the turn, its data waiting in the socket meanwhile. They
+// are variables so that tests can make them tiny and drive the loop
+// through full queues and exhausted buffers.
+var (
+	ringEntries  uint32 = 4096
+	recvBufCount        = 512
+	recvBufSize         = 16 << 10
 )
 
+const recvGroup = 0
+
 type uringBackend struct {
-	s     *Server
-	ring  *uring.Ring
-	bufs  *uring.BufRing
-	cqes  []uring.CQE
-	rearm []*conn // receives that ended (ENOBUFS) and must be armed again
-	wake  [8]byte
+	s    *Server
+	ring *uring.Ring
+	bufs *uring.BufRing
+	cqes []uring.CQE
+	// backlog holds completions taken out of a full completion queue while
+	// an SQE was being obtained: they are handled by the loop, in order,
+	// never from inside the code that wanted the SQE.
+	backlog []uring.CQE
+	spill   []uring.CQE
+	rearm   []*conn // receives that ended (ENOBUFS) and must be armed again
+	wake    [8]byte
 	// acceptRetry is set when a multishot accept ended on an error (such
 	// as EMFILE); it is re-armed on the next cron tick instead of spinning.
 	acceptRetry []int
@@ -66,7 +74,7 @@ func newUringBackend(s *Server) (*uringBackend, error) {
 		ring.Close()
 		return nil, err
 	}
-	b := &uringBackend{s: s, ring: ring, bufs: bufs, cqes: make([]uring.CQE, 512)}
+	b := &uringBackend{s: s, ring: ring, bufs: bufs, cqes: make([]uring.CQE, 512), spill: make([]uring.CQE, 512)}
 	return b, nil
 }
 
@@ -75,30 +83,48 @@ func (b *uringBackend) name() string { return "io_uring" }
 func (b *uringBackend) describe() string { return b.ring.Features().String() }
 
 // sqe gets a free submission entry, submitting what is queued when the
-// submission queue is full.
+// submission queue is full. It never handles a completion itself: it is
+// called from inside completion handling and from flush, which must not be
+// re-entered. When the kernel refuses to take more submissions until
+// completions are reaped, it moves them to the backlog for the loop.
 func (b *uringBackend) sqe() *uring.SQE {
 	for {
 		if e := b.ring.GetSQE(); e != nil {
 			return e
 		}
-		if _, err := b.ring.Submit(); err != nil && !errors.Is(err, unix.EINTR) && !errors.Is(err, unix.EBUSY) {
+		_, err := b.ring.Submit()
+		switch {
+		case err == nil || errors.Is(err, unix.EINTR):
+		case errors.Is(err, uring.ErrBusy):
+			for {
+				n := b.ring.Reap(b.spill)
+				b.backlog = append(b.backlog, b.spill[:n]...)
+				if n < len(b.spill) {
+					break
+				}
+			}
+		default:
 			b.s.log.Logf(rlog.Warning, "io_uring submit: %v", err)
-		}
-		if errors.Is(b.drain(), unix.EBUSY) {
-			continue
 		}
 	}
 }
 
-// drain handles every completion that is ready without waiting.
-func (b *uringBackend) drain() error {
+// drain handles every completion that is ready, without waiting: first
+// those set aside in the backlog (they are the oldest), then the ring's,
+// then any that handling them set aside meanwhile.
+func (b *uringBackend) drain() {
 	for {
+		for i := 0; i < len(b.backlog); i++ {
+			cqe := b.backlog[i]
+			b.complete(&cqe)
+		}
+		b.backlog = b.backlog[:0]
 		n := b.ring.Reap(b.cqes)
 		for i := 0; i < n; i++ {
 			b.complete(&b.cqes[i])
 		}
-		if n < len(b.cqes) {
-			return nil
+		if n < len(b.cqes) && len(b.backlog) == 0 {
+			return
 		}
 	}
 }
@@ -266,7 +292,8 @@ func (b *uringBackend) received(c *conn, cqe *uring.CQE) {
 // and no send in flight.
 func (b *uringBackend) flush() {
 	s := b.s
-	for _, cli := range s.shard.Pending {
+	for i := 0; i < len(s.shard.Pending); i++ {
+		cli := s.shard.Pending[i]
 		cli.Dequeued()
 		c := s.connOf(cli)
 		if c == nil || c.closing {
