@@ -2,7 +2,7 @@
 GO ?= go
 PORT ?= 6379
 
-.PHONY: all build run test race unit lint fuzz bench arm64 clean
+.PHONY: all build run test race unit lint fuzz bench arm64 arm64-test clean
 
 all: build
 
@@ -44,6 +44,11 @@ bench:
 
 arm64:
 	GOOS=linux GOARCH=arm64 $(GO) build -o bin/shoal-linux-arm64 ./cmd/shoal
+
+# The pure-Go packages' tests built for arm64, run under qemu-user
+# (apt-get install qemu-user).
+arm64-test:
+	GOOS=linux GOARCH=arm64 $(GO) test -exec qemu-aarch64 ./resp/... ./engine/... ./numa/... ./cluster/...
 
 clean:
 	rm -rf bin
