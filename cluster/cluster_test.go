@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -24,6 +25,86 @@ func TestKeySlot(t *testing.T) {
 		if got := KeySlot([]byte(tc.key)); got != tc.slot {
 			t.Errorf("KeySlot(%q) = %d, want %d", tc.key, got, tc.slot)
 		}
+	}
+}
+
+// crc16Bitwise is CRC16-XMODEM one bit at a time, the definition the
+// table-driven crc16 must match.
+func crc16Bitwise(b []byte) uint16 {
+	var c uint16
+	for _, x := range b {
+		c ^= uint16(x) << 8
+		for range 8 {
+			if c&0x8000 != 0 {
+				c = c<<1 ^ 0x1021
+			} else {
+				c <<= 1
+			}
+		}
+	}
+	return c
+}
+
+// TestCRC16 checks the eight-bytes-at-a-time checksum against the bitwise
+// definition at every length up to 40 and on random bytes.
+func TestCRC16(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	buf := make([]byte, 64)
+	for n := 0; n <= 40; n++ {
+		for range 50 {
+			b := buf[:n]
+			for i := range b {
+				b[i] = byte(rng.Uint32())
+			}
+			if got, want := crc16(b), crc16Bitwise(b); got != want {
+				t.Fatalf("crc16(%x) = %#04x, want %#04x", b, got, want)
+			}
+		}
+	}
+	if got := crc16([]byte("123456789")); got != 0x31C3 {
+		t.Fatalf("check value %#04x", got)
+	}
+}
+
+// FuzzKeySlot checks KeySlot against Redis's keyHashSlot written out byte
+// by byte over the bitwise checksum.
+func FuzzKeySlot(f *testing.F) {
+	for _, k := range []string{"foo", "foo{bar}", "{user}.a", "a{}b{c}", "{", "}{x}", "key:000000000001{tag}"} {
+		f.Add([]byte(k))
+	}
+	f.Fuzz(func(t *testing.T, key []byte) {
+		// The definition: Redis's keyHashSlot, byte by byte.
+		want := crc16Bitwise(key) & (Slots - 1)
+		for s := 0; s < len(key); s++ {
+			if key[s] == '{' {
+				for e := s + 1; e < len(key); e++ {
+					if key[e] == '}' {
+						if e != s+1 {
+							want = crc16Bitwise(key[s+1:e]) & (Slots - 1)
+						}
+						break
+					}
+				}
+				break
+			}
+		}
+		if got := KeySlot(key); got != want {
+			t.Fatalf("KeySlot(%q) = %d, want %d", key, got, want)
+		}
+	})
+}
+
+func BenchmarkKeySlot(b *testing.B) {
+	for _, k := range []string{"key:000000012345", "{user:1000}.followers", "memtier-1234567"} {
+		b.Run(k, func(b *testing.B) {
+			key := []byte(k)
+			b.ReportAllocs()
+			n := uint16(0)
+			for b.Loop() {
+				n += KeySlot(key)
+			}
+			_ = n
+		})
 	}
 }
 
@@ -135,15 +216,6 @@ func FuzzParseNodesConf(f *testing.F) {
 			if (a == nil) != (b == nil) || (a != nil && a.ID != b.ID) {
 				t.Fatalf("slot %d owner changed in round trip", slot)
 			}
-		}
-	})
-}
-
-func FuzzKeySlot(f *testing.F) {
-	f.Add([]byte("foo{bar}"))
-	f.Fuzz(func(t *testing.T, key []byte) {
-		if s := KeySlot(key); s >= Slots {
-			t.Fatalf("slot %d", s)
 		}
 	})
 }

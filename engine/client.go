@@ -38,15 +38,16 @@ type Client struct {
 	QueryFree int   // free bytes in the input buffer
 	Handle    int32 // the loop's own reference to its connection
 
-	reply   uint8 // CLIENT REPLY mode: replyOff, replySkip, replySkipNext bits
-	name    string
-	libName string
-	libVer  string
-	created int64 // unix ms
-	lastAt  int64 // unix ms of the last command
-	lastCmd *Command
-	db      int
-	noEvict bool
+	reply    uint8 // CLIENT REPLY mode: replyOff, replySkip, replySkipNext bits
+	name     string
+	libName  string
+	libVer   string
+	created  int64 // unix ms
+	lastAt   int64 // unix ms of the last command
+	lastCmd  *Command
+	db       int
+	noEvict  bool
+	readonly bool // READONLY (cluster mode): shown as flag r; a shard has no replicas, so it changes no routing
 
 	shard   *Shard
 	pending bool // queued on Shard.Pending
@@ -135,6 +136,9 @@ func (c *Client) appendInfoLine(b []byte, now int64) []byte {
 	}
 	if c.Flags&CloseAfterReply != 0 {
 		b = append(b, 'c')
+	}
+	if c.readonly {
+		b = append(b, 'r')
 	}
 	if c.noEvict {
 		b = append(b, 'e')

@@ -415,21 +415,49 @@ func (cmd *Command) keyPositions(argv [][]byte) (keys []keyPos, ok bool) {
 	if cmd.GetKeys != nil {
 		return cmd.GetKeys(argv), true
 	}
+	ranges, ok := cmd.keyRanges(argv, nil)
+	if !ok {
+		return nil, false
+	}
+	for _, r := range ranges {
+		for i := r.first; i <= r.last; i += r.step {
+			keys = append(keys, keyPos{pos: i, flags: cmd.Keys[r.spec].Flags})
+		}
+	}
+	return keys, true
+}
+
+// keyRange is one key spec resolved against a command's arguments: the
+// keys are argv[first], argv[first+step], ... up to argv[last].
+type keyRange struct {
+	first, last, step int
+	spec              int // index in Command.Keys
+}
+
+// keyRanges resolves the command's key specs against argv (argv[0] the
+// command name) as Redis's getKeysUsingKeySpecs does, appending a range
+// per spec that finds keys to out; ok is false when the arguments do not
+// fit a spec. It allocates nothing while the ranges fit in out's
+// capacity, so callers on the hot path pass a small array: cluster mode
+// walks every command's keys with it (routeHere). O(specs), plus the
+// arguments a keyword search reads.
+func (cmd *Command) keyRanges(argv [][]byte, out []keyRange) ([]keyRange, bool) {
 	argc := len(argv)
-	for _, spec := range cmd.Keys {
+	for si := range cmd.Keys {
+		spec := &cmd.Keys[si]
 		first := 0
 		if spec.Keyword == "" {
 			first = spec.Begin
 		} else {
 			start, end := spec.StartFrom, argc-1
-			if start <= 0 {
-				start, end = argc+spec.StartFrom, 1
+			if start <= 0 { // from the end backwards, down to argv[1]
+				start, end = argc+spec.StartFrom, 0
 			}
 			for i := start; i != end; {
 				if i >= argc || i < 1 {
 					break
 				}
-				if strings.EqualFold(string(argv[i]), spec.Keyword) {
+				if eqFoldASCII(argv[i], spec.Keyword) {
 					first = i + 1
 					break
 				}
@@ -443,20 +471,19 @@ func (cmd *Command) keyPositions(argv [][]byte) (keys []keyPos, ok bool) {
 				continue
 			}
 		}
-		var last, step int
+		var last int
+		step := max(spec.Step, 1)
 		if spec.KeyNum {
-			step = spec.Step
 			if first+spec.KeyNumIdx >= argc {
-				return nil, false
+				return out, false
 			}
 			n, isNum := parseInt(argv[first+spec.KeyNumIdx])
 			if !isNum || n < 0 || n > int64(argc) {
-				return nil, false
+				return out, false
 			}
 			first += spec.FirstKey
 			last = first + int(n) - 1
 		} else {
-			step = spec.Step
 			switch {
 			case spec.LastKey >= 0:
 				last = first + spec.LastKey
@@ -470,13 +497,32 @@ func (cmd *Command) keyPositions(argv [][]byte) (keys []keyPos, ok bool) {
 			if last == first-1 && spec.KeyNum { // zero keys
 				continue
 			}
-			return nil, false
+			return out, false
 		}
-		for i := first; i <= last; i += step {
-			keys = append(keys, keyPos{pos: i, flags: spec.Flags})
+		out = append(out, keyRange{first: first, last: last, step: step, spec: si})
+	}
+	return out, true
+}
+
+// eqFoldASCII reports whether b equals s ignoring ASCII case, as C's
+// strcasecmp compares a key spec's keyword. No allocation.
+func eqFoldASCII(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := 0; i < len(b); i++ {
+		x, y := b[i], s[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 32
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 32
+		}
+		if x != y {
+			return false
 		}
 	}
-	return keys, true
+	return true
 }
 
 func commandHelpCmd(s *Shard, c *Client, argv [][]byte) {

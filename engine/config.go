@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"shoal/cluster"
 	"shoal/internal/rlog"
 	"shoal/resp"
 )
@@ -48,6 +49,13 @@ type Config struct {
 	ActiveExpireEffort     int
 	EnableProtectedConfigs string // "no", "yes" or "local": who may CONFIG SET a protected parameter
 	ConfigFile             string // the file read at start, if any
+	ClusterEnabled         bool   // Redis Cluster mode: slots, MOVED, CROSSSLOT, CLUSTER
+	ClusterConfigFile      string // the nodes.conf of cluster mode, relative to dir
+
+	// Cluster is the cluster configuration of cluster mode, read from
+	// ClusterConfigFile by LoadCluster before the shard is made. It is
+	// not a parameter and never changes while the shard runs.
+	Cluster *cluster.Config
 
 	epoch uint64 // successful CONFIG SET calls; see Shard.ConfigEpoch
 }
@@ -70,6 +78,7 @@ func DefaultConfig() *Config {
 		ProtectedMode:          true,
 		ActiveExpireEffort:     1,
 		EnableProtectedConfigs: "no",
+		ClusterConfigFile:      "nodes.conf",
 	}
 }
 
@@ -273,6 +282,10 @@ var params = []*param{
 	// A shard keeps no append only file: "no" is the only value. Tools
 	// read it (redis-benchmark asks for save and appendonly).
 	onlyNo("appendonly", "argument must be 'no': this shard keeps no append only file"),
+	// Cluster mode is chosen at start, with the nodes.conf it reads
+	// (clusterstate.go).
+	immutable(boolParam("cluster-enabled", func(c *Config) *bool { return &c.ClusterEnabled })),
+	immutable(stringParam("cluster-config-file", func(c *Config) *string { return &c.ClusterConfigFile })),
 	// Shoal writes no RDB snapshots: the only save policy is none.
 	{name: "save",
 		get: func(*Config) string { return "" },
@@ -616,6 +629,10 @@ var paramHelp = map[string]string{
 	"daemonize":                 "no: Shoal runs in the foreground (use systemd)",
 	"save":                      `RDB snapshots: "" (none; Shoal writes none)`,
 	"appendonly":                "no: a shard keeps no append only file",
+	"cluster-enabled":           "serve as a Redis Cluster node: hash slots, MOVED/CROSSSLOT, CLUSTER (yes/no)",
+	"cluster-config-file": "the cluster's nodes.conf in Redis's format, relative to dir; when missing, " +
+		"the shard creates it owning all 16384 slots under a new node id (Shoal has no CLUSTER ADDSLOTS or MEET: " +
+		"its launcher writes the file)",
 }
 
 // ConfigHelp lists the parameters with their defaults for --help, one per

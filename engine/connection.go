@@ -330,7 +330,7 @@ func helloCmd(s *Shard, c *Client, argv [][]byte) {
 	c.BulkString("id")
 	c.Int(int64(c.ID))
 	c.BulkString("mode")
-	c.BulkString("standalone")
+	c.BulkString(s.mode())
 	c.BulkString("role")
 	c.BulkString("master")
 	c.BulkString("modules")
@@ -347,6 +347,10 @@ func selectCmd(s *Shard, c *Client, argv [][]byte) {
 	}
 	if id < -1<<31 || id > 1<<31-1 {
 		c.Error(errIntRange)
+		return
+	}
+	if s.cluster != nil && id != 0 {
+		c.Error(errSelectCluster)
 		return
 	}
 	if id != 0 {
@@ -366,10 +370,11 @@ func quitCmd(s *Shard, c *Client, argv [][]byte) {
 // 7.0's RESET: RESP2, database 0, no name, replies on. The id, the
 // addresses, the library name and version set with CLIENT SETINFO and the
 // CLIENT NO-EVICT protection stay, as in Redis 7.0 (its RESET clears only
-// the flags it lists, and no-evict is not among them). Any per-connection
-// state a command family adds must be cleared here too.
+// the flags it lists, and no-evict is not among them); READONLY is undone.
+// Any per-connection state a command family adds must be cleared here too.
 func resetCmd(s *Shard, c *Client, argv [][]byte) {
 	c.db = 0
+	c.readonly = false
 	c.Resp3 = false
 	c.name = ""
 	c.reply = 0

@@ -16,10 +16,19 @@
 // list: every client whose Out grew or that must be closed is queued there
 // once, and the loop drains it at the end of the turn.
 //
+// # Cluster mode
+//
+// With cluster-enabled yes, the process calls Config.LoadCluster once at
+// start, before NewShard and before any loop runs: it reads (or creates)
+// nodes.conf and leaves the configuration in Config.Cluster. The shard
+// keeps it read-only for its life; Exec redirects commands whose keys
+// another node serves before running them (clusterstate.go), and the
+// CLUSTER family reads it (cluster.go).
+//
 // # Files
 //
 // One command family per file (strings.go, keys.go, connection.go,
-// server.go), each registering its commands in the table; keyspace work
+// server.go, cluster.go), each registering its commands in the table; keyspace work
 // (db.go) apart from argument parsing and reply writing; error strings in
 // errors.go.
 package engine

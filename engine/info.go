@@ -100,7 +100,7 @@ func (s *Shard) infoSection(name string) (title, body string) {
 		w.kv("redis_version", RedisVersion)
 		w.kv("redis_git_sha1", "00000000")
 		w.kv("redis_git_dirty", 0)
-		w.kv("redis_mode", "standalone")
+		w.kv("redis_mode", s.mode())
 		w.kv("shoal_version", s.Info.Version)
 		w.kv("os", unix.ByteSliceToString(uts.Sysname[:])+" "+unix.ByteSliceToString(uts.Release[:])+" "+unix.ByteSliceToString(uts.Machine[:]))
 		w.kv("arch_bits", strconv.IntSize)
@@ -243,7 +243,7 @@ func (s *Shard) infoSection(name string) (title, body string) {
 		}
 	case "cluster":
 		title = "Cluster"
-		w.kv("cluster_enabled", 0)
+		w.kv("cluster_enabled", boolInt(s.cluster != nil))
 	case "keyspace":
 		title = "Keyspace"
 		if n := s.db.Len(); n > 0 {

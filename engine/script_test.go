@@ -13,13 +13,14 @@ import (
 	"testing"
 	"time"
 
+	"shoal/cluster"
 	"shoal/resp"
 )
 
 // Data-driven command tests. Each file in testdata/scripts holds blocks:
 //
 //	# a comment
-//	run [resp3] [shoal]
+//	run [resp3] [cluster] [shoal]
 //	SET foo bar
 //	GET foo
 //	----
@@ -27,7 +28,11 @@ import (
 //	"bar"
 //
 // Every block runs on a fresh shard (a fresh connection to redis with
-// -redis) and a client in RESP2 (resp3: after HELLO 3). Each command line
+// -redis) and a client in RESP2 (resp3: after HELLO 3). A cluster block
+// runs on a shard in cluster mode whose configuration is
+// testdata/cluster/nodes.conf: three nodes at 127.0.0.1:30001-30003
+// splitting the slots as redis-cli --cluster create does, this shard the
+// first (slots 0-5460). Each command line
 // is split as redis-cli would (quotes, \x escapes) and its reply rendered
 // on one line by renderReply. Directives inside a block:
 //
@@ -35,13 +40,22 @@ import (
 //	client 2        the following commands come from a second client
 //
 // -rewrite writes the replies Shoal gives as the expected output. -redis
-// ADDR runs every block not marked "shoal" against a real redis-server
-// (flushed before each block) and compares its replies with the file:
-// that is how the expectations are checked against Redis itself.
+// ADDR runs every block not marked "shoal" or "cluster" against a real
+// redis-server (flushed before each block) and compares its replies with
+// the file: that is how the expectations are checked against Redis
+// itself. -redis-cluster ADDR does the same for the cluster blocks, ADDR
+// being the node serving slots 0-5460 of a real three-node Redis Cluster
+// made by redis-cli --cluster create (its nodes split the slots as the
+// fixture's do). The real cluster's node ids, ports and bus ports are
+// replaced by the fixture's in its replies before they are compared.
 var (
-	rewrite   = flag.Bool("rewrite", false, "rewrite testdata/scripts expectations from Shoal's replies")
-	redisAddr = flag.String("redis", "", "check the expectations against the redis-server at this address instead of Shoal")
+	rewrite          = flag.Bool("rewrite", false, "rewrite testdata/scripts expectations from Shoal's replies")
+	redisAddr        = flag.String("redis", "", "check the expectations against the redis-server at this address instead of Shoal")
+	redisClusterAddr = flag.String("redis-cluster", "", "check the cluster blocks' expectations against this node of a real Redis Cluster")
 )
+
+// clusterFixture is the configuration of the cluster blocks' shard.
+const clusterFixture = "testdata/cluster/nodes.conf"
 
 func TestScripts(t *testing.T) {
 	files, _ := filepath.Glob("testdata/scripts/*.txt")
@@ -98,13 +112,18 @@ func runScriptFile(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 	blocks, between := parseScript(t, string(data))
+	againstRedis := *redisAddr != "" || *redisClusterAddr != ""
 	for _, b := range blocks {
-		if *redisAddr != "" && hasArg(b.args, "shoal") {
+		addr := *redisAddr
+		if hasArg(b.args, "cluster") {
+			addr = *redisClusterAddr
+		}
+		if againstRedis && (addr == "" || hasArg(b.args, "shoal")) {
 			continue
 		}
 		var got []string
-		if *redisAddr != "" {
-			got = runBlockRedis(t, b)
+		if againstRedis {
+			got = runBlockRedis(t, b, addr)
 		} else {
 			got = runBlock(t, b)
 		}
@@ -162,9 +181,34 @@ func newTestShard(now *int64) *Shard {
 	return s
 }
 
+// newClusterTestShard makes a shard in cluster mode on a fake clock, with
+// the cluster of testdata/cluster/nodes.conf.
+func newClusterTestShard(t testing.TB, now *int64) *Shard {
+	data, err := os.ReadFile(clusterFixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf, err := cluster.ParseNodesConf(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.Port = conf.Myself().Port
+	cfg.ClusterEnabled, cfg.Cluster = true, conf
+	s := NewShard(cfg)
+	s.clock = func() int64 { return *now }
+	s.Tick()
+	return s
+}
+
 func runBlock(t *testing.T, b *scriptBlock) []string {
 	now := scriptStart
-	s := newTestShard(&now)
+	var s *Shard
+	if hasArg(b.args, "cluster") {
+		s = newClusterTestShard(t, &now)
+	} else {
+		s = newTestShard(&now)
+	}
 	clients := map[string]*Client{"1": s.NewClient()}
 	c := clients["1"]
 	var got []string
@@ -203,7 +247,7 @@ const noReply = "(no reply)"
 
 // renderAll renders every reply in out (a command may write more than
 // one, as SUBSCRIBE does), each on its own line.
-func renderAll(t *testing.T, out []byte) []string {
+func renderAll(t testing.TB, out []byte) []string {
 	if len(out) == 0 {
 		return []string{noReply}
 	}
@@ -224,11 +268,11 @@ func renderAll(t *testing.T, out []byte) []string {
 	}
 }
 
-func runBlockRedis(t *testing.T, b *scriptBlock) []string {
+func runBlockRedis(t *testing.T, b *scriptBlock, addr string) []string {
 	conns := map[string]net.Conn{}
 	readers := map[string]*bufio.Reader{}
 	dial := func(id string) {
-		conn, err := net.DialTimeout("tcp", *redisAddr, 2*time.Second)
+		conn, err := net.DialTimeout("tcp", addr, 2*time.Second)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -267,6 +311,17 @@ func runBlockRedis(t *testing.T, b *scriptBlock) []string {
 		}
 		return []string{renderReply(&v)}
 	}
+	if hasArg(b.args, "cluster") {
+		fixture := fixtureReplacer(t, do([][]byte{[]byte("CLUSTER"), []byte("NODES")})[0])
+		plain := do
+		do = func(args [][]byte) []string {
+			got := plain(args)
+			for i := range got {
+				got[i] = fixture.Replace(got[i])
+			}
+			return got
+		}
+	}
 	do([][]byte{[]byte("FLUSHALL")})
 	if hasArg(b.args, "resp3") {
 		do([][]byte{[]byte("HELLO"), []byte("3")})
@@ -290,6 +345,38 @@ func runBlockRedis(t *testing.T, b *scriptBlock) []string {
 		got = append(got, do(args)...)
 	}
 	return got
+}
+
+// fixtureReplacer maps a real Redis Cluster's node ids, ports and bus
+// ports to those of the fixture's node serving the same first slot, given
+// the real node's CLUSTER NODES (rendered). The real node must be the one
+// the fixture calls myself.
+func fixtureReplacer(t *testing.T, nodes string) *strings.Replacer {
+	text, err := strconv.Unquote(nodes)
+	if err != nil {
+		t.Fatalf("CLUSTER NODES of -redis-cluster: %s", nodes)
+	}
+	real, err := cluster.ParseNodesConf([]byte(text))
+	if err != nil {
+		t.Fatalf("CLUSTER NODES of -redis-cluster: %v", err)
+	}
+	data, err := os.ReadFile(clusterFixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fix, err := cluster.ParseNodesConf(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pairs []string
+	for _, f := range fix.Nodes {
+		r := real.Owner(f.Slots[0].Start)
+		if r == nil || len(r.Slots) != len(f.Slots) || r.Slots[0] != f.Slots[0] || r.Myself != f.Myself {
+			t.Fatalf("-redis-cluster must be the node serving slots %v of a cluster split as %s", fix.Myself().Slots, clusterFixture)
+		}
+		pairs = append(pairs, r.ID, f.ID, strconv.Itoa(r.Port), strconv.Itoa(f.Port), strconv.Itoa(r.CPort), strconv.Itoa(f.CPort))
+	}
+	return strings.NewReplacer(pairs...)
 }
 
 // renderReply writes a reply on one line, showing its RESP type:

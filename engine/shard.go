@@ -76,7 +76,8 @@ type Shard struct {
 	shutdown   bool
 	memPeak    uint64
 	metrics    instMetrics
-	clock      func() int64 // unix ms; tests replace it
+	clock      func() int64  // unix ms; tests replace it
+	cluster    *clusterState // cluster mode's view of the cluster (clusterstate.go); nil when standalone
 }
 
 // ShutdownAsked reports whether a SHUTDOWN command asked the loop to stop.
@@ -91,7 +92,8 @@ func (s *Shard) ProtocolError(c *Client, msg string) {
 	s.queue(c)
 }
 
-// NewShard makes a shard with an empty key space.
+// NewShard makes a shard with an empty key space. In cluster mode,
+// cfg.Cluster must hold the cluster's configuration (Config.LoadCluster).
 func NewShard(cfg *Config) *Shard {
 	if cfg == nil {
 		cfg = DefaultConfig()
@@ -110,6 +112,16 @@ func NewShard(cfg *Config) *Shard {
 		rng:        uint64(now.UnixNano()) | 1,
 	}
 	s.runID = s.randomHex(40)
+	if cfg.ClusterEnabled {
+		if cfg.Cluster == nil {
+			panic("engine: cluster mode without a cluster configuration: call Config.LoadCluster before NewShard")
+		}
+		if err := checkCluster(cfg.Cluster); err != nil {
+			panic("engine: cluster configuration: " + err.Error())
+		}
+		s.cluster = newClusterState(cfg.Cluster)
+		s.db.TrackSlots()
+	}
 	return s
 }
 
@@ -210,6 +222,9 @@ func (s *Shard) Exec(c *Client, argv [][]byte) {
 	case cmd.Proc == nil: // a container given no known subcommand
 		cmd.rejected++
 		c.Error(errUnknownSubcommand(argv[1], string(argv[0])))
+	case s.cluster != nil && cmd.hasKeys() && !s.routeHere(c, cmd, argv):
+		cmd.rejected++ // redirected (MOVED) or refused (CROSSSLOT, CLUSTERDOWN)
+		c.lastCmd = cmd
 	case s.loading && cmd.Flags&FlagLoading == 0:
 		cmd.rejected++
 		c.Error(errLoading)

@@ -139,7 +139,76 @@ func (s *Store) check() error {
 	if err := s.checkSlab(pageLive); err != nil {
 		return err
 	}
-	return s.checkEntries(segLive)
+	if err := s.checkEntries(segLive); err != nil {
+		return err
+	}
+	return s.checkSlots(seen)
+}
+
+// checkSlots verifies the per-slot key lists: every live entry (live) is
+// in the list of its key's slot exactly once, lists are doubly linked
+// right, counts match, and link segments mirror entry segments.
+func (s *Store) checkSlots(live map[uint32]bool) error {
+	x := s.slots
+	if x == nil {
+		return nil
+	}
+	if unsafe.Sizeof(slotLink{}) != slotLinkSize {
+		return fmt.Errorf("slotLink is %d bytes, want %d", unsafe.Sizeof(slotLink{}), slotLinkSize)
+	}
+	nsegs := 0
+	for i := 0; i < max(len(x.links), len(s.ents.segs)); i++ {
+		hasLinks := i < len(x.links) && x.links[i] != nil
+		hasEnts := i < len(s.ents.segs) && s.ents.segs[i] != nil
+		if hasLinks != hasEnts {
+			return fmt.Errorf("segment %d: entries allocated %v, links allocated %v", i, hasEnts, hasLinks)
+		}
+		if hasLinks {
+			nsegs++
+		}
+	}
+	if nsegs != x.nsegs {
+		return fmt.Errorf("%d link segments, counted %d", nsegs, x.nsegs)
+	}
+	listed := map[uint32]bool{}
+	for slot := range x.head {
+		n, prev := uint32(0), uint32(0)
+		for id := x.head[slot]; id != 0; id = x.link(id).next {
+			if !live[id] {
+				return fmt.Errorf("slot %d lists entry %d, which is not live", slot, id)
+			}
+			if listed[id] {
+				return fmt.Errorf("entry %d listed twice", id)
+			}
+			listed[id] = true
+			if got := slotOf(s.Key(Ref(id))); int(got) != slot {
+				return fmt.Errorf("entry %d of slot %d listed in slot %d", id, got, slot)
+			}
+			if l := x.link(id); l.prev != prev {
+				return fmt.Errorf("slot %d: entry %d has prev %d, want %d", slot, id, l.prev, prev)
+			}
+			prev = id
+			n++
+		}
+		if n != x.count[slot] {
+			return fmt.Errorf("slot %d lists %d entries, count %d", slot, n, x.count[slot])
+		}
+	}
+	if len(listed) != s.count {
+		return fmt.Errorf("%d entries in slot lists, %d keys", len(listed), s.count)
+	}
+	for i, seg := range x.links {
+		if seg == nil {
+			continue
+		}
+		for j := range seg {
+			id := uint32(i)<<segShift | uint32(j)
+			if !live[id] && seg[j] != (slotLink{}) {
+				return fmt.Errorf("free entry %d has link %+v", id, seg[j])
+			}
+		}
+	}
+	return nil
 }
 
 func (s *Store) checkSlab(pageLive map[uint32]uint32) error {

@@ -80,8 +80,10 @@ func (a *entryAlloc) alloc() uint32 {
 	return id
 }
 
-// free returns id (whose entry is e) to its segment. O(1) amortized.
-func (a *entryAlloc) free(id uint32, e *entry) {
+// free returns id (whose entry is e) to its segment, and returns the
+// index of the segment it released as a result, -1 if none. O(1)
+// amortized.
+func (a *entryAlloc) free(id uint32, e *entry) int {
 	i := int(id >> segShift)
 	m := &a.meta[i]
 	*e = entry{next: m.free}
@@ -91,16 +93,20 @@ func (a *entryAlloc) free(id uint32, e *entry) {
 		a.lowFree = i
 	}
 	if m.live != 0 {
-		return
+		return -1
 	}
 	switch {
 	case a.spare < 0:
 		a.spare = i
+		return -1
 	case a.spare > i:
-		a.release(a.spare)
+		old := a.spare
+		a.release(old)
 		a.spare = i
+		return old
 	default:
 		a.release(i)
+		return i
 	}
 }
 

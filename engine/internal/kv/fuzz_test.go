@@ -15,6 +15,10 @@ func FuzzStore(f *testing.F) {
 	f.Add(bytes.Repeat([]byte{0, 7, 90, 1, 7, 3, 2, 7, 255}, 20))
 	f.Fuzz(func(t *testing.T, ops []byte) {
 		s := New()
+		track := len(ops)%2 == 1 // half the inputs also check the slot lists
+		if track {
+			s.TrackSlots()
+		}
 		md := newModel()
 		val := func(n int, seed byte) []byte {
 			v := make([]byte, n)
@@ -25,6 +29,9 @@ func FuzzStore(f *testing.F) {
 		}
 		for len(ops) >= 3 {
 			op, k, arg := ops[0]%8, fmt.Sprint("f", ops[1]%64), int(ops[2])
+			if track && ops[1]&64 != 0 { // share a few slots
+				k = fmt.Sprint("{t", ops[1]%3, "}", k)
+			}
 			ops = ops[3:]
 			v, ok := md.m[k]
 			n := arg * arg / 2 // up to 32 KiB, past the largest class
@@ -86,6 +93,11 @@ func FuzzStore(f *testing.F) {
 		}
 		if err := md.compare(s); err != nil {
 			t.Fatal(err)
+		}
+		if track {
+			if err := md.compareSlots(s); err != nil {
+				t.Fatal(err)
+			}
 		}
 		if err := s.check(); err != nil {
 			t.Fatal(err)

@@ -39,7 +39,8 @@
 // rehashing; entries.go the entry segments; slab.go size classes, pages and
 // record placement; record.go the record codec and locations; side.go the
 // side tables of objects and huge records; scan.go scans and random
-// sampling; stats.go memory accounting.
+// sampling; slots.go the per-slot key lists of cluster mode (TrackSlots);
+// stats.go memory accounting.
 //
 // # Ownership
 //
@@ -113,6 +114,8 @@ type Store struct {
 
 	hugeBytes int64 // capacity of huge record buffers
 	recBytes  int64 // length of live records
+
+	slots *slotIndex // per-slot key lists (slots.go); nil unless TrackSlots
 }
 
 // New returns an empty store. O(1); it allocates under 2 KiB.
@@ -136,9 +139,17 @@ func (s *Store) Len() int { return s.count }
 func (s *Store) Volatile() int { return s.volatile }
 
 // Clear drops every key and releases all memory to the GC (the store keeps
-// nothing but a minimal table). Every Ref becomes invalid. O(1) work here;
-// the GC reclaims the memory later.
-func (s *Store) Clear() { s.reset() }
+// nothing but a minimal table, and the slot heads when it tracks slots).
+// Every Ref becomes invalid. O(1) work here (O(slots) when it tracks
+// slots); the GC reclaims the memory later.
+func (s *Store) Clear() {
+	slots := s.slots
+	s.reset()
+	if slots != nil {
+		slots.reset()
+		s.slots = slots
+	}
+}
 
 // entryAt returns the entry with id r, live or not.
 func (s *Store) entryAt(r Ref) *entry { return &s.ents.segs[r>>segShift][r&segMask] }
@@ -243,9 +254,10 @@ func (s *Store) chainFind(id uint32, key []byte, h uint64) Ref {
 }
 
 // InsertString adds key with a string value. key must be absent (Find
-// returned Nil and nothing inserted it since). O(1) amortized; allocates
-// only when a page, an entry segment or a bucket chunk must be added, or a
-// resize starts (a small chunk table).
+// returned Nil and nothing inserted it since). O(1) amortized (plus
+// hashing the key for its slot when the store tracks slots); allocates
+// only when a page, an entry segment (and its slot links) or a bucket
+// chunk must be added, or a resize starts (a small chunk table).
 func (s *Store) InsertString(key, val []byte, m Meta, expire int64) Ref {
 	return s.InsertStringHash(key, Hash(key), val, m, expire)
 }
@@ -295,6 +307,9 @@ func (s *Store) insertEntry(key []byte, h uint64, m Meta, expire int64) Ref {
 	e := &s.ents.segs[id>>segShift][id&segMask]
 	*e = entry{hash: h, expire: expire, meta: m}
 	s.link(id, e)
+	if s.slots != nil {
+		s.slots.add(id, key)
+	}
 	s.count++
 	if expire != NoExpire {
 		s.volatile++
@@ -358,7 +373,8 @@ func (s *Store) ResizeString(r Ref, n int) []byte {
 
 // Delete removes r and its value; r becomes invalid. O(1) expected: it
 // walks r's bucket chain and moves at most a couple of buckets of a resize
-// in progress. No allocation, except when it starts a shrink of a table
+// in progress (and, when the store tracks slots, hashes the key once to
+// find its slot list). No allocation, except when it starts a shrink of a table
 // left under 1/8 full (a small chunk table).
 func (s *Store) Delete(r Ref) {
 	e := s.ent(r)
@@ -366,14 +382,20 @@ func (s *Store) Delete(r Ref) {
 	if e.loc&locObject != 0 {
 		s.dropObject(e)
 	}
-	klen, vlen, hl := header(s.record(e.loc))
+	b := s.record(e.loc)
+	klen, vlen, hl := header(b)
+	if s.slots != nil {
+		s.slots.remove(uint32(r), b[hl:hl+klen])
+	}
 	s.recBytes -= int64(hl + klen + vlen)
 	s.freeRecord(e.loc)
 	if e.expire != NoExpire {
 		s.volatile--
 	}
 	s.count--
-	s.ents.free(uint32(r), e)
+	if seg := s.ents.free(uint32(r), e); seg >= 0 && s.slots != nil {
+		s.slots.released(seg, len(s.ents.segs))
+	}
 	s.afterDelete()
 }
 

@@ -31,13 +31,29 @@ func release() {
 
 // TestMemoryPerKey loads 1,000,000 keys of 16 bytes with 256-byte values
 // and measures the bytes per key, by the store's own accounting and by the
-// growth of the Go heap. Redis 7 needs about 414 bytes per such key.
+// growth of the Go heap, standalone and tracking slots (cluster mode).
+// Redis 7 needs about 414 bytes per such key.
 func TestMemoryPerKey(t *testing.T) {
 	skipBig(t)
+	var heap [2]float64
+	for i, track := range []bool{false, true} {
+		heap[i] = memoryPerKey(t, track)
+	}
+	// Slot tracking costs a link per entry (8 bytes), its share of the
+	// unused part of the last entry segment, and 128 KiB of slot heads.
+	if extra := heap[1] - heap[0]; extra < slotLinkSize-1 || extra > slotLinkSize+2 {
+		t.Errorf("tracking slots adds %.1f bytes/key to the heap, want about %d", extra, slotLinkSize)
+	}
+}
+
+func memoryPerKey(t *testing.T, track bool) float64 {
 	defer release()
 	const n = 1_000_000
 	before := heapLive()
 	s := New()
+	if track {
+		s.TrackSlots()
+	}
 	key, val := make([]byte, 0, 16), make([]byte, 256)
 	for i := range n {
 		key = benchKey(key, i)
@@ -48,10 +64,10 @@ func TestMemoryPerKey(t *testing.T) {
 	grown := heapLive() - before
 	st := s.Stats()
 	perKey, heapPerKey := float64(st.TotalBytes)/n, float64(grown)/n
-	t.Logf("store accounting: %.1f bytes/key (pages %.1f, entries %.1f, index %.1f; records %.1f, slots %.1f)",
-		perKey, float64(st.PageBytes)/n, float64(st.EntryBytes)/n, float64(st.IndexBytes)/n,
-		float64(st.LiveBytes)/n, float64(st.SlotBytes)/n)
-	t.Logf("Go heap growth: %.1f bytes/key", heapPerKey)
+	t.Logf("tracking slots %v: store accounting: %.1f bytes/key (pages %.1f, entries %.1f, index %.1f, slot lists %.1f; records %.1f, slots %.1f)",
+		track, perKey, float64(st.PageBytes)/n, float64(st.EntryBytes)/n, float64(st.IndexBytes)/n,
+		float64(st.SlotIndex)/n, float64(st.LiveBytes)/n, float64(st.SlotBytes)/n)
+	t.Logf("tracking slots %v: Go heap growth: %.1f bytes/key", track, heapPerKey)
 	if perKey > 360 || heapPerKey > 360 {
 		t.Errorf("%.1f bytes/key by the store, %.1f by the heap: over 360", perKey, heapPerKey)
 	}
@@ -59,6 +75,7 @@ func TestMemoryPerKey(t *testing.T) {
 		t.Fatal("keys missing")
 	}
 	runtime.KeepAlive(s)
+	return heapPerKey
 }
 
 // TestGCScan loads 2,000,000 keys and checks that the heap the GC must

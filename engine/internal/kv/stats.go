@@ -21,6 +21,7 @@ type Stats struct {
 	LiveBytes     int64 // bytes of live records, header, key and value
 	HugeValues    int   // records too big for a size class
 	HugeBytes     int64 // capacity of their buffers
+	SlotIndex     int64 // bytes of the per-slot key lists (TrackSlots), 0 without
 	TotalBytes    int64 // everything above plus side and page tables
 }
 
@@ -42,6 +43,9 @@ func (s *Store) Stats() Stats {
 		HugeValues:    s.huge.live,
 		HugeBytes:     s.hugeBytes,
 	}
+	if s.slots != nil {
+		st.SlotIndex = s.slots.bytes()
+	}
 	if s.rehashing {
 		st.RehashBuckets = int(s.t[1].size())
 	}
@@ -49,6 +53,6 @@ func (s *Store) Stats() Stats {
 		int64(len(s.objs.chunks))*int64(unsafe.Sizeof(sideChunk[any]{}))
 	tables := int64(cap(s.slab.pages))*24 + int64(cap(s.slab.meta))*int64(unsafe.Sizeof(pageMeta{})) +
 		int64(cap(s.ents.segs))*8 + int64(cap(s.ents.meta))*int64(unsafe.Sizeof(segMeta{}))
-	st.TotalBytes = st.IndexBytes + st.EntryBytes + st.PageBytes + st.HugeBytes + side + tables
+	st.TotalBytes = st.IndexBytes + st.EntryBytes + st.PageBytes + st.HugeBytes + st.SlotIndex + side + tables
 	return st
 }

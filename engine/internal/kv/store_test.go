@@ -12,6 +12,7 @@ type model struct {
 	m    map[string]*mval
 	keys []string // the keys of m, for random picks
 	idx  map[string]int
+	seq  int // inserts so far
 }
 
 type mval struct {
@@ -21,11 +22,14 @@ type mval struct {
 	meta   Meta
 	expire int64
 	ref    Ref
+	seq    int // when it was inserted: slot lists run newest first
 }
 
 func newModel() *model { return &model{m: map[string]*mval{}, idx: map[string]int{}} }
 
 func (md *model) add(k string, v *mval) {
+	md.seq++
+	v.seq = md.seq
 	md.m[k] = v
 	md.idx[k] = len(md.keys)
 	md.keys = append(md.keys, k)
@@ -115,6 +119,9 @@ func randValue(rng *rand.Rand, hugeOK bool) []byte {
 }
 
 func randKey(rng *rand.Rand) string {
+	if tagKeys && rng.IntN(5) != 0 {
+		return fmt.Sprintf("{t%d}k%d", rng.IntN(8), rng.IntN(1<<30))
+	}
 	switch rng.IntN(20) {
 	case 0:
 		return ""
