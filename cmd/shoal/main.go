@@ -1,5 +1,7 @@
 // Command shoal runs Shoal, a Redis-compatible datastore.
 //
+//	shoal [launch] [options] [-- shard options]    run the whole machine as shards (package launcher)
+//	shoal topo [--json] [plan options]             print the topology and the shard plan
 //	shoal shard [config-file] [--name value ...]   run one shard in the foreground
 //	shoal version                                  print the version
 //
@@ -17,6 +19,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"strings"
 
 	"shoal/engine"
 	"shoal/internal/rlog"
@@ -29,6 +32,13 @@ const version = "0.1.0"
 const usage = `Shoal %s — a Redis-compatible in-memory datastore
 
 Usage:
+  shoal [launch] [options] [-- shard options ...]
+      Run this machine as Shoal: one shard per physical core (or as the
+      options say), pinned to its CPUs and NUMA node, serving the key space
+      through the Redis Cluster protocol on ports 6379 and up; supervised
+      until SIGTERM/SIGINT. "shoal launch --help" lists its options.
+  shoal topo [--json] [plan options]
+      Print the CPU/NUMA topology and the shard plan; start nothing.
   shoal shard [config-file] [--name value ...]
       Run one shard in the foreground. Options are Redis's configuration
       names, given as --name value on the command line or "name value"
@@ -40,6 +50,9 @@ Usage:
       Print this help.
 
 Examples:
+  shoal                                  # every core, then: redis-cli -c -p 6379
+  shoal --shards 4 --port 7000 -- --maxclients 20000
+  shoal topo --reserve-cores 2
   shoal shard --port 7000
   shoal shard /etc/shoal/shard.conf --io epoll
 `
@@ -50,10 +63,13 @@ func main() {
 
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintf(stderr, usage, version, engine.ConfigHelp("        "))
-		return 1
+		return runLaunch(nil, stdout, stderr)
 	}
 	switch args[0] {
+	case "launch":
+		return runLaunch(args[1:], stdout, stderr)
+	case "topo":
+		return runTopo(args[1:], stdout, stderr)
 	case "shard":
 		return runShard(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
@@ -62,6 +78,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "help", "--help", "-h":
 		fmt.Fprintf(stdout, usage, version, engine.ConfigHelp("        "))
 		return 0
+	}
+	if strings.HasPrefix(args[0], "-") {
+		return runLaunch(args, stdout, stderr) // "shoal --port 7000" is "shoal launch --port 7000"
 	}
 	fmt.Fprintf(stderr, "shoal: unknown command %q\n", args[0])
 	fmt.Fprintf(stderr, usage, version, engine.ConfigHelp("        "))
@@ -125,6 +144,15 @@ func runShard(args []string, stdout, stderr io.Writer) int {
 		rlog.Logf(rlog.Notice, "No config file specified, using the defaults and the command line options")
 	} else {
 		rlog.Logf(rlog.Notice, "Configuration loaded from %s", cfg.ConfigFile)
+	}
+	// Cluster mode reads (or creates) its nodes.conf in dir; a bad file is
+	// fatal, as in Redis.
+	if err := cfg.LoadCluster(); err != nil {
+		rlog.Logf(rlog.Warning, "Unrecoverable error: %v", err)
+		if cfg.LogFile != "" {
+			fmt.Fprintf(stderr, "shoal: %v\n", err)
+		}
+		return 1
 	}
 	if cfg.PidFile != "" {
 		if err := os.WriteFile(cfg.PidFile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
