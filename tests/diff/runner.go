@@ -12,7 +12,7 @@ import (
 type Pair struct {
 	Ref, Test         string        // addresses
 	RefName, TestName string        // names used in reports ("redis", "shoal/uring")
-	Timeout           time.Duration // per reply; zero means 2 s
+	Timeout           time.Duration // per reply; zero means 5 s (a loaded machine must not pass for a silent server)
 	Record            bool          // fill CaseResult.Transcript
 }
 
@@ -64,7 +64,7 @@ func (p *Pair) RunCase(c *Case, accepted []Entry) (CaseResult, error) {
 	res := CaseResult{Case: c}
 	timeout := p.Timeout
 	if timeout <= 0 {
-		timeout = 2 * time.Second
+		timeout = 5 * time.Second
 	}
 	ref, err := dialSide(p.Ref, timeout)
 	if err != nil {
