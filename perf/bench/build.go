@@ -50,22 +50,33 @@ func modulePath(gomod []byte) string {
 
 // buildShoal builds ./cmd/shoal into dir and returns the binary's path.
 func buildShoal(ctx context.Context, dir string) (string, error) {
+	return buildCommand(ctx, dir, "./cmd/shoal", "shoal", "pass --shoal-bin, or --servers "+baseline)
+}
+
+// buildCeiling builds ./perf/ceiling into dir and returns the binary's
+// path.
+func buildCeiling(ctx context.Context, dir string) (string, error) {
+	return buildCommand(ctx, dir, "./perf/ceiling", "ceiling", "pass --ceiling-bin, or leave ceiling out of --servers")
+}
+
+// buildCommand builds the main package pkg of the shoal module into
+// dir/name. hint says what to do instead when that fails.
+func buildCommand(ctx context.Context, dir, pkg, name, hint string) (string, error) {
 	root, err := moduleRoot()
 	if err != nil {
-		return "", fmt.Errorf("%w (pass --shoal-bin)", err)
+		return "", fmt.Errorf("%w (%s)", err, hint)
 	}
 	goBin, err := exec.LookPath("go")
 	if err != nil {
-		return "", fmt.Errorf("bench: go not found to build shoal (pass --shoal-bin): %w", err)
+		return "", fmt.Errorf("bench: go not found to build %s (%s): %w", name, hint, err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, buildTimeout)
 	defer cancel()
-	bin := filepath.Join(dir, "shoal")
-	cmd := exec.CommandContext(ctx, goBin, "build", "-o", bin, "./cmd/shoal")
+	bin := filepath.Join(dir, name)
+	cmd := exec.CommandContext(ctx, goBin, "build", "-o", bin, pkg)
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("bench: building shoal failed (pass --shoal-bin, or --servers %s): %w\n%s",
-			baseline, err, bytes.TrimSpace(out))
+		return "", fmt.Errorf("bench: building %s failed (%s): %w\n%s", name, hint, err, bytes.TrimSpace(out))
 	}
 	return bin, nil
 }

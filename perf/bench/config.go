@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -30,6 +31,12 @@ type config struct {
 	keys         int
 	valueSize    int
 	shoalBin     string
+	ceilingBin   string
+	memtierBin   string // "" or "none": memtier is not run
+	redisCLIBin  string
+	shards       int // nodes of each cluster target; 0: as the launcher plans
+	compare      []string
+	chart        bool
 	redisBin     string
 	benchBin     string
 	serverCPUs   CPUSet // nil when pinning is off
@@ -64,6 +71,12 @@ func parseFlags(args []string, w io.Writer) (*config, error) {
 	fs.IntVar(&cfg.keys, "keys", 1_000_000, "keys loaded in --mem mode")
 	fs.IntVar(&cfg.valueSize, "value-size", 256, "value bytes in --mem mode")
 	fs.StringVar(&cfg.shoalBin, "shoal-bin", "", "shoal binary (default: go build ./cmd/shoal into a temp dir)")
+	fs.StringVar(&cfg.ceilingBin, "ceiling-bin", "", "ceiling binary (default: go build ./perf/ceiling into a temp dir)")
+	fs.StringVar(&cfg.memtierBin, "memtier-bin", "memtier_benchmark", "memtier_benchmark binary; runs when found on PATH (\"none\": never)")
+	fs.StringVar(&cfg.redisCLIBin, "redis-cli-bin", "redis-cli", "redis-cli binary, to create a Redis Cluster of 3 or more nodes")
+	fs.IntVar(&cfg.shards, "shards", 0, "nodes of redis-cluster and shoal-cluster (default: one per physical core, as shoal topo plans)")
+	fs.BoolVar(&cfg.chart, "chart", true, "write chart.svg next to results.json")
+	compare := fs.Bool("compare", false, "compare two results.json files given as arguments: --compare A.json B.json")
 	fs.StringVar(&cfg.redisBin, "redis-bin", "redis-server", "redis-server binary")
 	fs.StringVar(&cfg.benchBin, "benchmark-bin", "redis-benchmark", "redis-benchmark binary")
 	fs.StringVar(&cfg.outDir, "out", "", "directory for results.json (default perf/results/<timestamp>)")
@@ -72,6 +85,13 @@ func parseFlags(args []string, w io.Writer) (*config, error) {
 	fs.BoolVar(&cfg.list, "list", false, "list servers and workloads, then exit")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	if *compare {
+		if fs.NArg() != 2 {
+			return nil, fmt.Errorf("bench: --compare takes two results.json files, got %d arguments", fs.NArg())
+		}
+		cfg.compare = fs.Args()
+		return cfg, nil
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("bench: unexpected arguments %q", fs.Args())
@@ -82,6 +102,14 @@ func parseFlags(args []string, w io.Writer) (*config, error) {
 	var err error
 	if cfg.servers, err = selectTargets(*servers); err != nil {
 		return nil, err
+	}
+	if cfg.mem {
+		// Memory is measured on single servers that store what they are sent.
+		single := slices.DeleteFunc(slices.Clone(cfg.servers), func(t Target) bool { return t.cluster() || !t.hasKeyspace() })
+		if set["servers"] && len(single) != len(cfg.servers) {
+			return nil, fmt.Errorf("bench: --mem measures single servers that keep keys: not %s", strings.Join(targetNamesOf(cfg.servers), ","))
+		}
+		cfg.servers = single
 	}
 	if cfg.workloads, err = selectWorkloads(*wls); err != nil {
 		return nil, err
@@ -123,6 +151,8 @@ func parseFlags(args []string, w io.Writer) (*config, error) {
 		return nil, fmt.Errorf("bench: --keys %d out of range 1..1e9", cfg.keys)
 	case cfg.valueSize < 1 || cfg.valueSize > 1<<20:
 		return nil, fmt.Errorf("bench: --value-size %d out of range 1..1MiB", cfg.valueSize)
+	case cfg.shards < 0 || cfg.shards > 1024:
+		return nil, fmt.Errorf("bench: --shards %d out of range 0..1024", cfg.shards)
 	case cfg.startTimeout <= 0 || cfg.runTimeout <= 0:
 		return nil, fmt.Errorf("bench: timeouts must be positive")
 	}
@@ -168,25 +198,20 @@ func placeCPUs(serverFlag, clientFlag string) (server, client CPUSet, err error)
 	return server, client, nil
 }
 
-// usesShoal reports whether any selected server is Shoal.
-func (c *config) usesShoal() bool {
-	for _, t := range c.servers {
-		if t.Kind == kindShoal {
-			return true
-		}
-	}
-	return false
+// uses reports whether any selected server is of one of the kinds.
+func (c *config) uses(kinds ...targetKind) bool {
+	return slices.ContainsFunc(c.servers, func(t Target) bool { return slices.Contains(kinds, t.Kind) })
 }
 
-// usesRedis reports whether redis-server is among the selected servers.
-func (c *config) usesRedis() bool {
-	for _, t := range c.servers {
-		if t.Kind == kindRedis {
-			return true
-		}
-	}
-	return false
-}
+// usesShoal reports whether the shoal binary is needed: for Shoal itself,
+// and for the plan the Redis Cluster is pinned by.
+func (c *config) usesShoal() bool { return c.uses(kindShoal, kindShoalCluster, kindRedisCluster) }
+
+// usesRedis reports whether redis-server is needed.
+func (c *config) usesRedis() bool { return c.uses(kindRedis, kindRedisCluster) }
+
+// usesCluster reports whether a cluster target is selected.
+func (c *config) usesCluster() bool { return c.uses(kindRedisCluster, kindShoalCluster) }
 
 // describeCPUs is a short statement of the placement.
 func (c *config) describeCPUs() string {
@@ -203,11 +228,11 @@ func (c *config) describeCPUs() string {
 func listTargetsAndWorkloads(w io.Writer) {
 	fmt.Fprintln(w, "servers:")
 	for _, t := range targets {
-		fmt.Fprintf(w, "  %-12s %s\n", t.Name, t.Doc)
+		fmt.Fprintf(w, "  %-14s %s\n", t.Name, t.Doc)
 	}
 	fmt.Fprintln(w, "workloads (redis-benchmark):")
 	for _, wl := range workloads {
-		fmt.Fprintf(w, "  %-12s %s\n", wl.Name, wl.describe())
+		fmt.Fprintf(w, "  %-14s %s\n", wl.Name, wl.describe())
 	}
 	fmt.Fprintln(w, "memory mode (--mem): SET key:%012d with --value-size (256) byte values, pipelined, then RSS per key")
 }

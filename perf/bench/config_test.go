@@ -27,7 +27,8 @@ func TestParseFlags(t *testing.T) {
 	}{
 		{name: "defaults", args: nil, check: func(t *testing.T, c *config) {
 			s, w := names(c)
-			if !slices.Equal(s, []string{"redis", "shoal-uring", "shoal-epoll"}) || !slices.Equal(w, []string{"p1", "p30"}) {
+			if !slices.Equal(s, []string{"redis", "shoal-uring", "shoal-epoll", "ceiling", "redis-cluster", "shoal-cluster"}) ||
+				!slices.Equal(w, []string{"p1", "p30"}) {
 				t.Errorf("servers %v workloads %v", s, w)
 			}
 			if c.runs != 3 || c.keys != 1_000_000 || c.valueSize != 256 || !c.preload || c.mem || c.threads != 0 {
@@ -129,7 +130,7 @@ func TestBenchmarkArgs(t *testing.T) {
 }
 
 func TestTargetArgv(t *testing.T) {
-	b := binaries{redis: "/r/redis-server", shoal: "/s/shoal"}
+	b := binaries{redis: "/r/redis-server", shoal: "/s/shoal", ceiling: "/c/ceiling"}
 	tests := []struct {
 		target string
 		want   string
@@ -137,13 +138,14 @@ func TestTargetArgv(t *testing.T) {
 		{"redis", `/r/redis-server --port 7 --bind 127.0.0.1 --save  --appendonly no --dir /d --daemonize no --logfile `},
 		{"shoal-uring", "/s/shoal shard --port 7 --bind 127.0.0.1 --io uring --dir /d"},
 		{"shoal-epoll", "/s/shoal shard --port 7 --bind 127.0.0.1 --io epoll --dir /d"},
+		{"ceiling", "/c/ceiling --port 7 --bind 127.0.0.1 --value-size 100"},
 	}
 	for _, tt := range tests {
 		tg, ok := findTarget(tt.target)
 		if !ok {
 			t.Fatalf("no target %s", tt.target)
 		}
-		if got := strings.Join(tg.argv(b, host, 7, "/d"), " "); got != tt.want {
+		if got := strings.Join(tg.argv(b, host, 7, "/d", 100), " "); got != tt.want {
 			t.Errorf("%s argv = %q, want %q", tt.target, got, tt.want)
 		}
 	}

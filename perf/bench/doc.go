@@ -1,23 +1,31 @@
-// Command bench compares a Shoal shard with redis-server side by side.
+// Command bench compares Shoal with redis-server side by side, and both
+// with a ceiling server that does nothing but answer.
 //
-//	go run ./perf/bench                  # throughput and latency table
+//	go run ./perf/bench                  # throughput and latency table, chart
 //	go run ./perf/bench --mem            # resident memory per key
 //	go run ./perf/bench --list           # servers and workloads it knows
+//	go run ./perf/bench --compare A.json B.json
 //
 // See perf/README.md for how to run it and read the output.
 //
 // # Shape
 //
-// Servers under test (targets.go) and redis-benchmark workloads
-// (workloads.go) are data. server.go starts one server pinned with taskset,
-// waits for PING, and stops it by PID. runner.go holds the schedule:
-// repetition by repetition, each server in turn on a fresh process runs
-// every workload, so drift on a shared machine hits all servers alike. The
-// results model (results.go) keeps every raw run and aggregates rows of
-// median and min–max; report.go prints the table and writes results.json.
-// loader.go is the pipelined raw-RESP loader used to preload the keyspace
-// and by --mem. The parsers (csv.go, info.go, procfs.go, cpus.go, resp.go)
-// are fuzzed.
+// Servers under test (targets.go) and workloads (workloads.go) are data. A
+// target is one process (redis, shoal-uring, shoal-epoll, ceiling) or a
+// cluster (redis-cluster: redis-server processes joined by the harness;
+// shoal-cluster: one `shoal launch`), see cluster.go; server.go starts one
+// process pinned with taskset, waits for PING, and stops it by PID.
+// runner.go holds the schedule: repetition by repetition, each target in
+// turn on fresh processes runs every workload with every client
+// (redis-benchmark, and memtier_benchmark when it is on PATH, memtier.go),
+// so drift on a shared machine hits all servers alike. The results model
+// (results.go) keeps every raw run and aggregates rows of median and
+// min–max with ratios to each row's baseline and to the ceiling; report.go
+// prints the table and writes results.json, svg.go the chart, compare.go
+// the side-by-side table of two results files. loader.go is the pipelined
+// raw-RESP loader used to preload the keyspace (node by node in a
+// cluster) and by --mem. The parsers (csv.go, info.go, procfs.go, cpus.go,
+// resp.go, memtier.go, cluster.go) are fuzzed.
 //
 // # Goroutines and ownership
 //
@@ -31,8 +39,9 @@
 //     channel; the calling goroutine owns the connection's reader. Both end
 //     before loadKeys returns.
 //
-// Every wait is bounded: server start (--start-timeout), each
-// redis-benchmark run and each load (--run-timeout), server stop (SIGTERM,
-// then SIGKILL). Temporary directories are removed on return, also on
-// ^C.
+// Every wait is bounded: server start (--start-timeout; a cluster's
+// forming gets that plus 20 s), each benchmark client run and each load
+// (--run-timeout), server stop (SIGTERM, then SIGKILL; 25 s of grace for
+// shoal launch, which stops its shards first). Temporary directories are
+// removed on return, also on ^C.
 package main

@@ -101,3 +101,72 @@ func FuzzParseBenchmarkCSV(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseClusterCreate(f *testing.F) {
+	f.Fuzz(func(t *testing.T, s string) {
+		nodes, err := parseClusterCreate(s)
+		if err != nil {
+			return
+		}
+		total := 0
+		for _, n := range nodes {
+			c, err := countSlots(strings.Fields(n.Slots))
+			if err != nil || len(n.ID) != 40 || n.Port < 1 || n.Port > 65535 {
+				t.Fatalf("accepted node %+v (%v)", n, err)
+			}
+			total += c
+		}
+		if total != numSlots {
+			t.Fatalf("accepted %d slots in all: %+v", total, nodes)
+		}
+	})
+}
+
+func FuzzParseClusterNodes(f *testing.F) {
+	f.Fuzz(func(t *testing.T, s string) {
+		nodes, err := parseClusterNodes(s)
+		if err != nil {
+			return
+		}
+		for _, n := range nodes {
+			if _, err := countSlots(n.Slots); err != nil || n.Port < 0 || n.Port > 65535 {
+				t.Fatalf("accepted node %+v (%v)", n, err)
+			}
+		}
+	})
+}
+
+func FuzzParseMemtierJSON(f *testing.F) {
+	f.Fuzz(func(t *testing.T, b []byte, get bool) {
+		test := "set"
+		if get {
+			test = "get"
+		}
+		s, miss, err := parseMemtierJSON(b, test)
+		if err != nil {
+			return
+		}
+		for _, v := range []float64{s.RPS, s.AvgMs, s.MinMs, s.MaxMs, s.P50Ms, s.P95Ms, s.P99Ms} {
+			if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+				t.Fatalf("accepted bad number in %+v", s)
+			}
+		}
+		if s.RPS <= 0 || s.Test != strings.ToUpper(test) || miss > 1 || (miss < 0 && miss != -1) {
+			t.Fatalf("sample %+v miss %v", s, miss)
+		}
+	})
+}
+
+func FuzzParseShardPlan(f *testing.F) {
+	f.Fuzz(func(t *testing.T, b []byte) {
+		plan, err := parseShardPlan(b)
+		if err != nil {
+			return
+		}
+		for _, cs := range plan {
+			if len(cs) == 0 || !slices.IsSorted(cs) {
+				t.Fatalf("plan %v", plan)
+			}
+		}
+	})
+}

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -39,7 +41,7 @@ func runHarness(t *testing.T, args ...string) (stdout, stderr string, err error)
 func TestQuickRedis(t *testing.T) {
 	needRedis(t)
 	dir := t.TempDir()
-	stdout, stderr, err := runHarness(t, "--quick", "--servers", "redis", "--out", dir)
+	stdout, stderr, err := runHarness(t, "--quick", "--servers", "redis", "--memtier-bin", "none", "--out", dir)
 	if err != nil {
 		t.Fatalf("run: %v\nstderr:\n%s", err, stderr)
 	}
@@ -63,8 +65,8 @@ func TestQuickRedis(t *testing.T) {
 		if p99, err := strconv.ParseFloat(r["p99 ms"], 64); err != nil || p99 <= 0 {
 			t.Errorf("row %d p99 %q", i, r["p99 ms"])
 		}
-		if r["ops/s vs redis"] != "1.00x" || r["p99 vs redis"] != "1.00x" {
-			t.Errorf("row %d ratios to itself: %q %q", i, r["ops/s vs redis"], r["p99 vs redis"])
+		if r["ops/s vs base"] != "1.00x" || r["p99 vs base"] != "1.00x" || r["of ceiling"] != "-" {
+			t.Errorf("row %d ratios to itself: %q %q, of ceiling %q", i, r["ops/s vs base"], r["p99 vs base"], r["of ceiling"])
 		}
 	}
 	if !strings.Contains(stdout, "100000 keys preloaded") {
@@ -200,5 +202,104 @@ func TestInterrupt(t *testing.T) {
 	if c, err := net.DialTimeout("tcp", net.JoinHostPort(host, port), time.Second); err == nil {
 		c.Close()
 		t.Errorf("something still listens on port %s after the interrupt", port)
+	}
+}
+
+// TestQuickCeiling runs the harness against redis-server and the ceiling
+// server: the ceiling's rows are 100% of themselves, redis's rows are a
+// fraction of them, and chart.svg is written next to results.json.
+func TestQuickCeiling(t *testing.T) {
+	needRedis(t)
+	bin, err := buildCeiling(t.Context(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	stdout, stderr, err := runHarness(t, "--quick", "--servers", "redis,ceiling", "--workloads", "p30",
+		"--requests", "20000", "--ceiling-bin", bin, "--memtier-bin", "none", "--out", dir)
+	if err != nil {
+		t.Fatalf("run: %v\nstderr:\n%s", err, stderr)
+	}
+	rows, err := parseTable(stdout)
+	if err != nil {
+		t.Fatalf("%v\nstdout:\n%s", err, stdout)
+	}
+	if len(rows) != 4 {
+		t.Fatalf("table has %d rows, want 4:\n%s", len(rows), stdout)
+	}
+	for _, r := range rows {
+		switch r["server"] {
+		case "ceiling":
+			if r["of ceiling"] != "100%" {
+				t.Errorf("ceiling row %v", r)
+			}
+		case "redis":
+			if !strings.HasSuffix(r["of ceiling"], "%") {
+				t.Errorf("redis row %v", r)
+			}
+		default:
+			t.Errorf("row of %q", r["server"])
+		}
+	}
+	res := readResults(t, dir)
+	if len(res.Servers) != 2 || res.Servers[1].Name != "ceiling" || res.Servers[1].CPUsAllowed == "" {
+		t.Errorf("servers %+v", res.Servers)
+	}
+	svg, err := os.ReadFile(filepath.Join(dir, "chart.svg"))
+	if err != nil || !bytes.HasPrefix(svg, []byte("<svg ")) || !bytes.Contains(svg, []byte(">p30 GET<")) {
+		t.Errorf("chart.svg: %v\n%.300s", err, svg)
+	}
+}
+
+// TestQuickFakeMemtier runs the memtier client path against redis-server
+// with a stand-in memtier_benchmark that checks its arguments and writes
+// a recorded JSON report: memtier rows get their own client column, and
+// memtier's keys are preloaded before its GETs.
+func TestQuickFakeMemtier(t *testing.T) {
+	needRedis(t)
+	if _, err := exec.LookPath("redis-cli"); err != nil {
+		t.Skip("redis-cli not installed")
+	}
+	dir := t.TempDir()
+	fixtures, err := filepath.Abs(filepath.Join("testdata", "memtier"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake := writeScript(t, dir, "memtier_benchmark", `
+case "$*" in --version) echo "memtier_benchmark 0.0.0-fake"; exit 0;; esac
+out= ratio= prev= port=
+for a in "$@"; do
+	case "$prev" in --json-out-file) out=$a;; --ratio) ratio=$a;; -p) port=$a;; esac
+	prev=$a
+done
+if [ "$ratio" = 0:1 ] && [ "$(redis-cli -p "$port" STRLEN memtier-100000)" != 256 ]; then
+	echo "memtier keys not preloaded" >&2; exit 4
+fi
+case "$*" in *"--key-prefix memtier- "*"--key-maximum 100000 "*"--hide-histogram"*) ;; *) echo "bad args: $*" >&2; exit 2;; esac
+case "$ratio" in 1:0) cp `+fixtures+`/set.json "$out";; 0:1) cp `+fixtures+`/get.json "$out";; *) exit 3;; esac`)
+	stdout, stderr, err := runHarness(t, "--quick", "--servers", "redis", "--workloads", "p1", "--memtier-bin", fake, "--out", dir)
+	if err != nil {
+		t.Fatalf("run: %v\nstderr:\n%s", err, stderr)
+	}
+	rows, err := parseTable(stdout)
+	if err != nil {
+		t.Fatalf("%v\nstdout:\n%s", err, stdout)
+	}
+	var memtier []string
+	for _, r := range rows {
+		if r["client"] == clientMemtier {
+			memtier = append(memtier, r["test"]+" "+r["ops/s"])
+		}
+	}
+	if strings.Join(memtier, ",") != "SET 80,123,GET 95,000" || len(rows) != 4 {
+		t.Errorf("memtier rows %q in:\n%s", memtier, stdout)
+	}
+	res := readResults(t, dir)
+	if res.Meta.Memtier != "memtier_benchmark 0.0.0-fake" || !slices.Equal(res.Meta.Clients, []string{clientRedisBenchmark, clientMemtier}) {
+		t.Errorf("meta %+v", res.Meta)
+	}
+	// The GET fixture reports 1% misses: within what the harness accepts.
+	if strings.Contains(stderr, "GETs missed") {
+		t.Errorf("miss warning:\n%s", stderr)
 	}
 }

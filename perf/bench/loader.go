@@ -11,32 +11,86 @@ import (
 )
 
 const (
-	keyPrefix   = "key:"
 	keyDigits   = 12               // redis-benchmark's __rand_int__ width
 	loadBatch   = 1024             // SETs per write
 	loadIdle    = 30 * time.Second // longest wait for progress on replies
 	deadlineGap = 4096             // replies between read-deadline refreshes
 )
 
-// appendKey appends redis-benchmark's key for index i: "key:" and i
-// zero-padded to 12 digits.
-func appendKey(dst []byte, i int) []byte {
-	dst = append(dst, keyPrefix...)
+// keyNames is how a benchmark client names its keys: Prefix, then the
+// key's index in decimal, zero-padded to Pad digits.
+type keyNames struct {
+	Prefix string `json:"prefix"`
+	Pad    int    `json:"pad"`
+}
+
+// The key names of the clients: redis-benchmark's key:__rand_int__ and
+// memtier_benchmark's --key-prefix. (redis-benchmark --cluster puts a
+// random hash tag after "key:", so its cluster keys are not preloaded.)
+var (
+	benchmarkKeys = keyNames{Prefix: "key:", Pad: keyDigits}
+	memtierKeys   = keyNames{Prefix: "memtier-"}
+)
+
+// appendKey appends the name of key i.
+func (k keyNames) appendKey(dst []byte, i int) []byte {
+	dst = append(dst, k.Prefix...)
 	var digits [20]byte
 	d := strconv.AppendUint(digits[:0], uint64(i), 10)
-	for n := len(d); n < keyDigits; n++ {
+	for n := len(d); n < k.Pad; n++ {
 		dst = append(dst, '0')
 	}
 	return append(dst, d...)
 }
 
-func keyLen(i int) int {
+// keyLen is len(k.appendKey(nil, i)).
+func (k keyNames) keyLen(i int) int {
 	n := 1
 	for v := uint64(i); v >= 10; v /= 10 {
 		n++
 	}
-	return len(keyPrefix) + max(n, keyDigits)
+	return len(k.Prefix) + max(n, k.Pad)
 }
+
+// appendKey appends redis-benchmark's key for index i: "key:" and i
+// zero-padded to 12 digits.
+func appendKey(dst []byte, i int) []byte { return benchmarkKeys.appendKey(dst, i) }
+
+func keyLen(i int) int { return benchmarkKeys.keyLen(i) }
+
+// keySet is the keys one load stores: the names of indices First ..
+// First+Count-1, or of the indices in IDs when IDs is not nil (the keys of
+// one cluster node).
+type keySet struct {
+	Names keyNames
+	First int
+	Count int
+	IDs   []int32
+}
+
+// rangeKeys is the key set of indices first .. first+count-1.
+func rangeKeys(names keyNames, first, count int) keySet {
+	return keySet{Names: names, First: first, Count: count}
+}
+
+// len is the number of keys in the set.
+func (s keySet) len() int {
+	if s.IDs != nil {
+		return len(s.IDs)
+	}
+	return s.Count
+}
+
+// index is the index of the j-th key of the set.
+func (s keySet) index(j int) int {
+	if s.IDs != nil {
+		return int(s.IDs[j])
+	}
+	return s.First + j
+}
+
+// key is the name of the j-th key of the set.
+func (s keySet) key(j int) string { return string(s.Names.appendKey(nil, s.index(j))) }
 
 // stampValue writes the decimal index i into the head of value so values
 // differ from key to key; the rest of value is left as it is.
@@ -57,12 +111,12 @@ func newValue(size int) []byte {
 	return v
 }
 
-// appendSet appends "SET key:<i> value" as a RESP array.
-func appendSet(dst []byte, i int, value []byte) []byte {
+// appendSet appends "SET <key i> value" as a RESP array.
+func appendSet(dst []byte, names keyNames, i int, value []byte) []byte {
 	dst = append(dst, "*3\r\n$3\r\nSET\r\n$"...)
-	dst = strconv.AppendInt(dst, int64(keyLen(i)), 10)
+	dst = strconv.AppendInt(dst, int64(names.keyLen(i)), 10)
 	dst = append(dst, '\r', '\n')
-	dst = appendKey(dst, i)
+	dst = names.appendKey(dst, i)
 	dst = append(dst, "\r\n$"...)
 	dst = strconv.AppendInt(dst, int64(len(value)), 10)
 	dst = append(dst, '\r', '\n')
@@ -70,11 +124,13 @@ func appendSet(dst []byte, i int, value []byte) []byte {
 	return append(dst, '\r', '\n')
 }
 
-// appendSetBatch appends SETs for keys [from, to), stamping value for each.
-func appendSetBatch(dst []byte, from, to int, value []byte) []byte {
-	for i := from; i < to; i++ {
+// appendSetBatch appends SETs for the keys from .. to-1 of ks, stamping
+// value with each key's index.
+func appendSetBatch(dst []byte, ks keySet, from, to int, value []byte) []byte {
+	for j := from; j < to; j++ {
+		i := ks.index(j)
 		stampValue(value, i)
-		dst = appendSet(dst, i, value)
+		dst = appendSet(dst, ks.Names, i, value)
 	}
 	return dst
 }
@@ -107,12 +163,13 @@ type LoadStats struct {
 	Seconds float64 `json:"seconds"`
 }
 
-// loadKeys stores keys key:%012d for 0..keys-1, each with a valueSize-byte
-// value, over one pipelined connection: a writer goroutine sends SETs in
+// loadKeys stores every key of ks, each with a valueSize-byte value, over
+// one pipelined connection to addr: a writer goroutine sends SETs in
 // batches of loadBatch (it owns its buffer and the value template) while
 // the calling goroutine reads the replies. TCP flow control bounds what is
 // in flight.
-func loadKeys(ctx context.Context, addr string, keys, valueSize int) (LoadStats, error) {
+func loadKeys(ctx context.Context, addr string, ks keySet, valueSize int) (LoadStats, error) {
+	keys := ks.len()
 	if keys < 0 || valueSize < 0 {
 		return LoadStats{}, fmt.Errorf("bench: load: bad size %d keys of %d bytes", keys, valueSize)
 	}
@@ -136,7 +193,7 @@ func loadKeys(ctx context.Context, addr string, keys, valueSize int) (LoadStats,
 		value := newValue(valueSize)
 		buf := make([]byte, 0, loadBatch*(valueSize+64))
 		for from := 0; from < keys && res.err == nil; from += loadBatch {
-			buf = appendSetBatch(buf[:0], from, min(from+loadBatch, keys), value)
+			buf = appendSetBatch(buf[:0], ks, from, min(from+loadBatch, keys), value)
 			var n int
 			n, res.err = conn.Write(buf)
 			res.bytes += int64(n)

@@ -24,6 +24,37 @@ func TestAppendKey(t *testing.T) {
 	}
 }
 
+func TestKeyNames(t *testing.T) {
+	tests := []struct {
+		names keyNames
+		i     int
+		want  string
+	}{
+		{memtierKeys, 1, "memtier-1"},
+		{memtierKeys, 1_000_000, "memtier-1000000"},
+		{keyNames{Prefix: "key:{06S}:", Pad: 12}, 42, "key:{06S}:000000000042"},
+		{keyNames{Prefix: "", Pad: 3}, 7, "007"},
+		{keyNames{Prefix: "k", Pad: 2}, 12345, "k12345"},
+	}
+	for _, tt := range tests {
+		if got := string(tt.names.appendKey(nil, tt.i)); got != tt.want || tt.names.keyLen(tt.i) != len(tt.want) {
+			t.Errorf("%+v key %d = %q (len %d), want %q", tt.names, tt.i, got, tt.names.keyLen(tt.i), tt.want)
+		}
+	}
+	ks := keySet{Names: memtierKeys, IDs: []int32{5, 9, 2}}
+	if ks.len() != 3 || ks.index(1) != 9 || ks.key(2) != "memtier-2" {
+		t.Errorf("key set by ids: len %d index(1) %d key(2) %q", ks.len(), ks.index(1), ks.key(2))
+	}
+	r := rangeKeys(memtierKeys, 1, 10)
+	if r.len() != 10 || r.index(0) != 1 || r.key(9) != "memtier-10" {
+		t.Errorf("key range: len %d index(0) %d key(9) %q", r.len(), r.index(0), r.key(9))
+	}
+	buf := appendSetBatch(nil, ks, 0, 3, newValue(4))
+	if want := "*3\r\n$3\r\nSET\r\n$9\r\nmemtier-5\r\n$4\r\n0005\r\n"; !strings.HasPrefix(string(buf), want) {
+		t.Errorf("batch starts %q, want %q", buf[:min(len(buf), len(want))], want)
+	}
+}
+
 func TestStampValue(t *testing.T) {
 	tests := []struct {
 		size, i int
@@ -44,7 +75,7 @@ func TestStampValue(t *testing.T) {
 
 func TestAppendSetIsValidRESP(t *testing.T) {
 	value := newValue(20)
-	buf := appendSetBatch(nil, 998, 1001, value)
+	buf := appendSetBatch(nil, rangeKeys(benchmarkKeys, 0, 2000), 998, 1001, value)
 	rd := bufio.NewReader(bytes.NewReader(buf))
 	for i := 998; i < 1001; i++ {
 		r, err := readReply(rd)
@@ -66,8 +97,9 @@ func TestAppendSetIsValidRESP(t *testing.T) {
 func TestLoaderHotPathsDoNotAllocate(t *testing.T) {
 	value := newValue(256)
 	buf := make([]byte, 0, loadBatch*(256+64))
+	ks := rangeKeys(benchmarkKeys, 0, 2_000_000)
 	if n := testing.AllocsPerRun(20, func() {
-		buf = appendSetBatch(buf[:0], 1_000_000, 1_000_000+loadBatch, value)
+		buf = appendSetBatch(buf[:0], ks, 1_000_000, 1_000_000+loadBatch, value)
 	}); n != 0 {
 		t.Errorf("appendSetBatch allocates %v times per batch", n)
 	}
@@ -181,7 +213,7 @@ func TestLoadKeysFake(t *testing.T) {
 			f := newFakeSetServer(t, tt.errAt, tt.closeAt)
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			st, err := loadKeys(ctx, f.ln.Addr().String(), tt.keys, tt.size)
+			st, err := loadKeys(ctx, f.ln.Addr().String(), rangeKeys(benchmarkKeys, 0, tt.keys), tt.size)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
@@ -200,7 +232,7 @@ func TestLoadKeysFake(t *testing.T) {
 					t.Fatalf("key %d: stored=%v len=%d", i, ok, n)
 				}
 			}
-			if want := int64(len(appendSetBatch(nil, 0, tt.keys, newValue(tt.size)))); st.Bytes != want {
+			if want := int64(len(appendSetBatch(nil, rangeKeys(benchmarkKeys, 0, tt.keys), 0, tt.keys, newValue(tt.size)))); st.Bytes != want {
 				t.Errorf("bytes sent %d, want %d", st.Bytes, want)
 			}
 		})
@@ -224,7 +256,7 @@ func TestLoadKeysCancel(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err = loadKeys(ctx, ln.Addr().String(), 100_000, 256)
+	_, err = loadKeys(ctx, ln.Addr().String(), rangeKeys(benchmarkKeys, 0, 100_000), 256)
 	if err == nil || !strings.Contains(err.Error(), "deadline") {
 		t.Fatalf("err = %v, want deadline exceeded", err)
 	}
@@ -237,9 +269,10 @@ func BenchmarkAppendSetBatch(b *testing.B) {
 	b.ReportAllocs()
 	value := newValue(256)
 	buf := make([]byte, 0, loadBatch*(256+64))
-	b.SetBytes(int64(len(appendSetBatch(nil, 0, loadBatch, value))))
+	ks := rangeKeys(benchmarkKeys, 0, 2_000_000)
+	b.SetBytes(int64(len(appendSetBatch(nil, ks, 0, loadBatch, value))))
 	for b.Loop() {
-		buf = appendSetBatch(buf[:0], 0, loadBatch, value)
+		buf = appendSetBatch(buf[:0], ks, 0, loadBatch, value)
 	}
 }
 

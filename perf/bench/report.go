@@ -7,26 +7,42 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 )
 
-// tableHeader is the header of the benchmark table, tab separated.
+// tableHeader is the header of the benchmark table, tab separated. The
+// client column is printed only when more than one client ran.
 var tableHeader = []string{
-	"workload", "test", "server", "runs", "ops/s", "ops/s min–max",
-	"p50 ms", "p99 ms", "p99 min–max", "ops/s vs " + baseline, "p99 vs " + baseline,
+	"workload", "test", "server", "client", "runs", "ops/s", "ops/s min–max",
+	"p50 ms", "p99 ms", "p99 min–max", "ops/s vs base", "p99 vs base", "of ceiling",
 }
 
-// writeTable prints one line per row: medians, min–max ranges and ratios.
-// A row with no successful run shows "-" in every measured column.
+// writeTable prints one line per row: medians, min–max ranges, the ratios
+// to the row's baseline and its ops/s as a fraction of the ceiling's. A
+// row with no successful run shows "-" in every measured column.
 func writeTable(w io.Writer, rows []Row) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, strings.Join(tableHeader, "\t"))
+	clients := map[string]bool{}
 	for _, r := range rows {
-		cells := []string{r.Workload, r.Test, r.Server, fmt.Sprintf("%d/%d", r.Runs, r.Runs+r.Failed)}
+		clients[clientOf(r.Client)] = true
+	}
+	multi := len(clients) > 1
+	header := tableHeader
+	if !multi {
+		header = slices.DeleteFunc(slices.Clone(header), func(s string) bool { return s == "client" })
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.Join(header, "\t"))
+	for _, r := range rows {
+		cells := []string{r.Workload, r.Test, r.Server}
+		if multi {
+			cells = append(cells, clientOf(r.Client))
+		}
+		cells = append(cells, fmt.Sprintf("%d/%d", r.Runs, r.Runs+r.Failed))
 		if r.Runs == 0 {
-			for range len(tableHeader) - len(cells) {
+			for range len(header) - len(cells) {
 				cells = append(cells, "-")
 			}
 		} else {
@@ -38,11 +54,20 @@ func writeTable(w io.Writer, rows []Row) error {
 				formatMs(r.P99Ms.Min)+"–"+formatMs(r.P99Ms.Max),
 				formatRatio(r.RPSRatio),
 				formatRatio(r.P99Ratio),
+				formatFraction(r.CeilingRatio),
 			)
 		}
 		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
 	return tw.Flush()
+}
+
+// formatFraction formats a fraction as a percentage: 0.834 → "83%".
+func formatFraction(r *float64) string {
+	if r == nil {
+		return "-"
+	}
+	return strconv.FormatFloat(*r*100, 'f', 0, 64) + "%"
 }
 
 // memHeader is the header of the memory table.

@@ -32,7 +32,7 @@ func checkGolden(t *testing.T, name string, got []byte) {
 
 func TestWriteTable(t *testing.T) {
 	expect := map[string][]string{"p1": {"GET", "SET"}, "p30": {"GET", "SET"}}
-	rows := aggregate(testRuns(), []string{"p1", "p30"}, []string{"redis", "shoal-uring"}, expect)
+	rows := aggregate(testRuns(), aggTestSpec([]string{"p1", "p30"}, []string{"redis", "shoal-uring", "ceiling"}, expect))
 	var buf bytes.Buffer
 	if err := writeTable(&buf, rows); err != nil {
 		t.Fatal(err)
@@ -100,7 +100,7 @@ func TestFormatters(t *testing.T) {
 func TestWriteResults(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "a", "b")
 	res := &Results{Schema: schemaVersion, Mode: "bench", Runs: testRuns()}
-	res.Rows = aggregate(res.Runs, []string{"p1"}, []string{"redis"}, nil)
+	res.Rows = aggregate(res.Runs, aggTestSpec([]string{"p1"}, []string{"redis"}, nil))
 	path, err := writeResults(dir, res)
 	if err != nil {
 		t.Fatal(err)

@@ -2,11 +2,14 @@ package main
 
 import (
 	"slices"
+	"strings"
 	"time"
 )
 
-// schemaVersion is bumped when results.json changes incompatibly.
-const schemaVersion = 1
+// schemaVersion is bumped when results.json changes incompatibly. Version
+// 2 added the client of each run and row, the baseline and ceiling ratios
+// of rows, cluster nodes and notes; --compare reads versions 1 and 2.
+const schemaVersion = 2
 
 // Results is everything one invocation measured; it is what results.json
 // holds.
@@ -35,22 +38,40 @@ type Meta struct {
 	Quick      bool      `json:"quick"`
 	Preload    bool      `json:"preload"`
 	Workloads  []string  `json:"workloads,omitempty"` // name: redis-benchmark parameters
+	Clients    []string  `json:"clients,omitempty"`   // benchmark clients run
+	Memtier    string    `json:"memtier_version,omitempty"`
+	Shards     int       `json:"cluster_shards,omitempty"` // nodes of each cluster target
+	ShardCPUs  []string  `json:"cluster_cpus,omitempty"`   // planned CPUs of each shard
+	Notes      []string  `json:"notes,omitempty"`          // what was skipped or shared, and why
 	Args       []string  `json:"args"`
 }
 
 // ServerInfo describes a server as first started.
 type ServerInfo struct {
-	Name        string   `json:"name"`
-	Argv        []string `json:"argv"`
-	Version     string   `json:"version,omitempty"`      // INFO server redis_version
-	CPUsAllowed string   `json:"cpus_allowed,omitempty"` // as seen in /proc/PID/status
+	Name        string     `json:"name"`
+	Argv        []string   `json:"argv"`
+	Version     string     `json:"version,omitempty"`      // INFO server redis_version
+	CPUsAllowed string     `json:"cpus_allowed,omitempty"` // as seen in /proc/PID/status
+	Nodes       []NodeInfo `json:"nodes,omitempty"`        // cluster targets: every node
 }
 
-// Run is one redis-benchmark invocation against one server.
+// NodeInfo describes one node of a cluster target.
+type NodeInfo struct {
+	Port        int    `json:"port"`
+	PID         int    `json:"pid"`
+	ID          string `json:"id,omitempty"`           // cluster node id
+	Slots       string `json:"slots,omitempty"`        // slot ranges it serves
+	PlannedCPUs string `json:"planned_cpus,omitempty"` // as the launcher's plan says
+	CPUsAllowed string `json:"cpus_allowed,omitempty"` // as seen in /proc/PID/status
+}
+
+// Run is one benchmark client invocation against one server.
 type Run struct {
-	Repeat   int       `json:"repeat"` // 1-based
+	Repeat   int       `json:"repeat"`           // 1-based
+	Client   string    `json:"client,omitempty"` // "" (schema 1) means redis-benchmark
 	Server   string    `json:"server"`
 	Workload string    `json:"workload"`
+	Tests    []string  `json:"tests,omitempty"` // upper case; empty: every test of the workload
 	Argv     []string  `json:"argv"`
 	Started  time.Time `json:"started"`
 	Seconds  float64   `json:"seconds"`
@@ -58,73 +79,119 @@ type Run struct {
 	Error    string    `json:"error,omitempty"`
 }
 
-// Row is the summary of one (workload, test, server) over the repeats.
-// Ratios are against the baseline server's medians; nil when the baseline
-// has no successful run for the same workload and test.
+// Row is the summary of one (client, workload, test, server) over the
+// repeats. Ratios are against the medians of the row's baseline server and
+// of its ceiling, for the same client, workload and test; nil when that row
+// has no successful run.
 type Row struct {
-	Workload string   `json:"workload"`
-	Test     string   `json:"test"`
-	Server   string   `json:"server"`
-	Runs     int      `json:"runs"`   // successful runs summarised
-	Failed   int      `json:"failed"` // runs that produced no sample
-	RPS      Spread   `json:"rps"`
-	AvgMs    Spread   `json:"avg_ms"`
-	P50Ms    Spread   `json:"p50_ms"`
-	P95Ms    Spread   `json:"p95_ms"`
-	P99Ms    Spread   `json:"p99_ms"`
-	MaxMs    Spread   `json:"max_ms"`
-	RPSRatio *float64 `json:"rps_ratio,omitempty"`
-	P99Ratio *float64 `json:"p99_ratio,omitempty"`
+	Client       string   `json:"client,omitempty"`
+	Workload     string   `json:"workload"`
+	Test         string   `json:"test"`
+	Server       string   `json:"server"`
+	Runs         int      `json:"runs"`   // successful runs summarised
+	Failed       int      `json:"failed"` // runs that produced no sample
+	RPS          Spread   `json:"rps"`
+	AvgMs        Spread   `json:"avg_ms"`
+	P50Ms        Spread   `json:"p50_ms"`
+	P95Ms        Spread   `json:"p95_ms"`
+	P99Ms        Spread   `json:"p99_ms"`
+	MaxMs        Spread   `json:"max_ms"`
+	Baseline     string   `json:"baseline,omitempty"`
+	RPSRatio     *float64 `json:"rps_ratio,omitempty"`
+	P99Ratio     *float64 `json:"p99_ratio,omitempty"`
+	CeilingRatio *float64 `json:"ceiling_ratio,omitempty"` // ops/s as a fraction of the ceiling's
 }
 
-// aggregate turns raw runs into rows ordered by workload (as in
-// workloadOrder), test (in the order redis-benchmark printed them), then
-// server (as in serverOrder).
-// expect names the tests each workload was asked for, upper case; a run
-// that failed, or lacks one of them, counts as failed for that test.
-func aggregate(runs []Run, workloadOrder, serverOrder []string, expect map[string][]string) []Row {
-	type key struct{ workload, test, server string }
+// clientOf is the client of a run or row; schema 1 files name none.
+func clientOf(c string) string {
+	if c == "" {
+		return clientRedisBenchmark
+	}
+	return c
+}
+
+// aggSpec says how aggregate orders rows and takes ratios.
+type aggSpec struct {
+	clients   []string            // row order of clients
+	workloads []string            // row order of workloads
+	servers   []string            // row order of servers
+	expect    map[string][]string // workload → tests asked for, upper case
+	baseline  map[string]string   // server → its baseline server
+	ceiling   map[string]string   // server → its ceiling server
+}
+
+// specFor builds the aggregation spec of the targets, clients and
+// workloads of a run.
+func specFor(clients []string, ws []Workload, ts []Target) aggSpec {
+	s := aggSpec{clients: clients, expect: map[string][]string{}, baseline: map[string]string{}, ceiling: map[string]string{}}
+	for _, w := range ws {
+		s.workloads = append(s.workloads, w.Name)
+		for _, t := range w.Tests {
+			s.expect[w.Name] = append(s.expect[w.Name], strings.ToUpper(t))
+		}
+	}
+	for _, t := range ts {
+		s.servers = append(s.servers, t.Name)
+		s.baseline[t.Name] = t.Baseline
+		s.ceiling[t.Name] = t.Ceiling
+	}
+	return s
+}
+
+// aggregate turns raw runs into rows ordered by client and workload (as in
+// the spec), test (in the order the client printed them), then server (as
+// in the spec). A run that failed, or lacks one of the tests it was asked
+// for (Run.Tests, else the workload's), counts as failed for that test.
+func aggregate(runs []Run, spec aggSpec) []Row {
+	type key struct{ client, workload, test, server string }
+	type cw struct{ client, workload string }
 	samples := map[key][]Sample{}
 	failed := map[key]int{}
-	tests := map[string][]string{} // workload → tests in order
-	addTest := func(w, t string) {
-		if !slices.Contains(tests[w], t) {
-			tests[w] = append(tests[w], t)
+	tests := map[cw][]string{} // tests in order
+	addTest := func(k cw, t string) {
+		if !slices.Contains(tests[k], t) {
+			tests[k] = append(tests[k], t)
 		}
 	}
 	for _, r := range runs {
+		c := clientOf(r.Client)
 		got := map[string]bool{}
 		for _, s := range r.Samples {
-			addTest(r.Workload, s.Test)
-			k := key{r.Workload, s.Test, r.Server}
+			addTest(cw{c, r.Workload}, s.Test)
+			k := key{c, r.Workload, s.Test, r.Server}
 			samples[k] = append(samples[k], s)
 			got[s.Test] = true
 		}
-		for _, t := range expect[r.Workload] {
-			if !got[t] {
-				failed[key{r.Workload, t, r.Server}]++
-			}
+		asked := r.Tests
+		if len(asked) == 0 {
+			asked = spec.expect[r.Workload]
 		}
-	}
-	for _, w := range workloadOrder {
-		for _, t := range expect[w] {
-			addTest(w, t) // tests no run produced go last
+		for _, t := range asked {
+			if !got[t] {
+				addTest(cw{c, r.Workload}, t)
+				failed[key{c, r.Workload, t, r.Server}]++
+			}
 		}
 	}
 	var rows []Row
-	for _, w := range workloadOrder {
-		for _, t := range tests[w] {
-			for _, srv := range serverOrder {
-				k := key{w, t, srv}
-				ss := samples[k]
-				if len(ss) == 0 && failed[k] == 0 {
-					continue
+	for _, c := range spec.clients {
+		for _, w := range spec.workloads {
+			for _, t := range tests[cw{c, w}] {
+				for _, srv := range spec.servers {
+					k := key{c, w, t, srv}
+					ss := samples[k]
+					if len(ss) == 0 && failed[k] == 0 {
+						continue
+					}
+					r := summarizeRow(w, t, srv, ss, failed[k])
+					r.Client = c
+					r.Baseline = spec.baseline[srv]
+					rows = append(rows, r)
 				}
-				rows = append(rows, summarizeRow(w, t, srv, ss, failed[k]))
 			}
 		}
 	}
-	addRatios(rows)
+	addRatios(rows, spec.ceiling)
 	return rows
 }
 
@@ -147,28 +214,38 @@ func summarizeRow(workload, test, srv string, ss []Sample, failed int) Row {
 	}
 }
 
-// addRatios fills the ratios of each row against the baseline row of the
-// same workload and test.
-func addRatios(rows []Row) {
-	base := map[[2]string]Row{}
+// addRatios fills the ratios of each row against its baseline row and its
+// ceiling row (ceiling maps a server to its ceiling) of the same client,
+// workload and test.
+func addRatios(rows []Row, ceiling map[string]string) {
+	type key struct{ client, workload, test, server string }
+	ok := map[key]Row{}
 	for _, r := range rows {
-		if r.Server == baseline && r.Runs > 0 {
-			base[[2]string{r.Workload, r.Test}] = r
+		if r.Runs > 0 {
+			ok[key{clientOf(r.Client), r.Workload, r.Test, r.Server}] = r
 		}
+	}
+	ratio := func(a, b float64) *float64 {
+		if b <= 0 {
+			return nil
+		}
+		v := a / b
+		return &v
 	}
 	for i := range rows {
 		r := &rows[i]
-		b, ok := base[[2]string{r.Workload, r.Test}]
-		if !ok || r.Runs == 0 {
+		if r.Runs == 0 {
 			continue
 		}
-		if b.RPS.Median > 0 {
-			v := r.RPS.Median / b.RPS.Median
-			r.RPSRatio = &v
+		c := clientOf(r.Client)
+		if b, found := ok[key{c, r.Workload, r.Test, r.Baseline}]; found && r.Baseline != "" {
+			r.RPSRatio = ratio(r.RPS.Median, b.RPS.Median)
+			r.P99Ratio = ratio(r.P99Ms.Median, b.P99Ms.Median)
 		}
-		if b.P99Ms.Median > 0 {
-			v := r.P99Ms.Median / b.P99Ms.Median
-			r.P99Ratio = &v
+		if name := ceiling[r.Server]; name != "" {
+			if ce, found := ok[key{c, r.Workload, r.Test, name}]; found {
+				r.CeilingRatio = ratio(r.RPS.Median, ce.RPS.Median)
+			}
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,16 +19,18 @@ import (
 
 // harness runs one invocation. It is used by one goroutine.
 type harness struct {
-	cfg    *config
-	bins   binaries
-	stdout io.Writer // the report
-	stderr io.Writer // progress and warnings
-	tmp    string    // removed at the end
-	res    *Results
+	cfg       *config
+	bins      binaries
+	stdout    io.Writer // the report
+	stderr    io.Writer // progress and warnings
+	tmp       string    // removed at the end
+	res       *Results
+	clients   []string // benchmark clients that run, in order
+	shardCPUs []CPUSet // CPUs of each node of a cluster target
 }
 
 // run is the whole program: parse args, run the selected mode, print the
-// report to stdout and write results.json.
+// report to stdout and write results.json (and chart.svg).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg, err := parseFlags(args, stderr)
 	if err != nil {
@@ -37,6 +40,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		listTargetsAndWorkloads(stdout)
 		return nil
 	}
+	if cfg.compare != nil {
+		return compareFiles(stdout, cfg.compare[0], cfg.compare[1])
+	}
 	started := time.Now()
 	tmp, err := os.MkdirTemp("", "shoal-bench-")
 	if err != nil {
@@ -44,14 +50,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer os.RemoveAll(tmp)
 
-	h := &harness{cfg: cfg, stdout: stdout, stderr: stderr, tmp: tmp}
+	h := &harness{cfg: cfg, stdout: stdout, stderr: stderr, tmp: tmp, clients: []string{clientRedisBenchmark}}
+	h.res = &Results{Schema: schemaVersion, Mode: "bench"}
 	if err := h.resolveBinaries(ctx); err != nil {
 		return err
 	}
 	if cfg.outDir == "" {
 		cfg.outDir = defaultOutDir(started)
 	}
-	h.res = &Results{Schema: schemaVersion, Mode: "bench", Meta: h.meta(ctx, started)}
+	if err := h.planClusters(ctx); err != nil {
+		return err
+	}
+	h.res.Meta = h.meta(ctx, started)
 	if cfg.mem {
 		h.res.Mode = "mem"
 		err = h.memory(ctx)
@@ -62,6 +72,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	path, werr := writeResults(cfg.outDir, h.res)
 	if werr == nil {
 		fmt.Fprintf(stderr, "results: %s\n", path)
+	}
+	if !cfg.mem && cfg.chart && werr == nil {
+		var cerr error
+		if path, cerr = writeChartFile(cfg.outDir, h.res); cerr == nil {
+			fmt.Fprintf(stderr, "chart:   %s\n", path)
+		}
+		werr = cerr
 	}
 	return errors.Join(err, werr)
 }
@@ -74,7 +91,17 @@ func defaultOutDir(t time.Time) string {
 	return rel
 }
 
+// note records something skipped or shared, for the report and the JSON.
+func (h *harness) note(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if !slices.Contains(h.res.Meta.Notes, msg) {
+		h.res.Meta.Notes = append(h.res.Meta.Notes, msg)
+	}
+}
+
 // resolveBinaries finds or builds every program the selected mode needs.
+// memtier_benchmark is optional: without it the memtier rows are skipped
+// with a note.
 func (h *harness) resolveBinaries(ctx context.Context) error {
 	var err error
 	look := func(name string) string {
@@ -93,21 +120,55 @@ func (h *harness) resolveBinaries(ctx context.Context) error {
 	if !h.cfg.mem {
 		h.bins.benchmark = look(h.cfg.benchBin)
 	}
+	if h.cfg.uses(kindRedisCluster) {
+		h.bins.redisCLI = look(h.cfg.redisCLIBin)
+	}
 	if h.cfg.serverCPUs != nil {
 		h.bins.taskset = look("taskset")
 		if err != nil {
 			return fmt.Errorf("%w (or pass --no-pin)", err)
 		}
 	}
-	if h.cfg.usesShoal() {
-		if h.cfg.shoalBin != "" {
-			h.bins.shoal = look(h.cfg.shoalBin)
-		} else if err == nil {
-			fmt.Fprintln(h.stderr, "building shoal ...")
-			h.bins.shoal, err = buildShoal(ctx, h.tmp)
+	if !h.cfg.mem && h.cfg.memtierBin != "" && h.cfg.memtierBin != "none" {
+		if p, lerr := exec.LookPath(h.cfg.memtierBin); lerr == nil {
+			h.bins.memtier = p
+			h.clients = append(h.clients, clientMemtier)
+		} else {
+			h.note("%s not on PATH: memtier rows skipped", h.cfg.memtierBin)
 		}
 	}
+	build := func(dst *string, given string, what string, b func(context.Context, string) (string, error)) {
+		switch {
+		case err != nil:
+		case given != "":
+			*dst = look(given)
+		default:
+			fmt.Fprintf(h.stderr, "building %s ...\n", what)
+			*dst, err = b(ctx, h.tmp)
+		}
+	}
+	if h.cfg.usesShoal() {
+		build(&h.bins.shoal, h.cfg.shoalBin, "shoal", buildShoal)
+	}
+	if h.cfg.uses(kindCeiling) {
+		build(&h.bins.ceiling, h.cfg.ceilingBin, "ceiling", buildCeiling)
+	}
 	return err
+}
+
+// planClusters decides the CPUs of every node of the cluster targets: the
+// launcher's plan (`shoal topo`) for --shards shards, used for Shoal's
+// shards and the Redis Cluster's processes alike.
+func (h *harness) planClusters(ctx context.Context) error {
+	if !h.cfg.usesCluster() || h.cfg.mem {
+		return nil
+	}
+	plan, err := planShards(ctx, h.bins.shoal, h.cfg.shards)
+	if err != nil {
+		return err
+	}
+	h.shardCPUs = plan
+	return nil
 }
 
 func (h *harness) meta(ctx context.Context, started time.Time) Meta {
@@ -118,6 +179,7 @@ func (h *harness) meta(ctx context.Context, started time.Time) Meta {
 		Quick:     h.cfg.quick,
 		Preload:   h.cfg.preload,
 		Args:      h.cfg.args,
+		Notes:     h.res.Meta.Notes,
 	}
 	m.Host, _ = os.Hostname()
 	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
@@ -131,6 +193,7 @@ func (h *harness) meta(ctx context.Context, started time.Time) Meta {
 		m.ClientCPUs = h.cfg.clientCPUs.String()
 	}
 	if !h.cfg.mem {
+		m.Clients = h.clients
 		for _, w := range h.cfg.workloads {
 			m.Workloads = append(m.Workloads, w.Name+": "+w.describe())
 		}
@@ -139,69 +202,184 @@ func (h *harness) meta(ctx context.Context, started time.Time) Meta {
 		if out, err := exec.CommandContext(cctx, h.bins.benchmark, "--version").Output(); err == nil {
 			m.Benchmark = strings.TrimSpace(string(out))
 		}
+		if h.bins.memtier != "" {
+			if out, err := exec.CommandContext(cctx, h.bins.memtier, "--version").Output(); err == nil {
+				m.Memtier = firstLine(strings.TrimSpace(string(out)))
+			}
+		}
+	}
+	if len(h.shardCPUs) > 0 {
+		m.Shards = len(h.shardCPUs)
+		for _, c := range h.shardCPUs {
+			m.ShardCPUs = append(m.ShardCPUs, c.String())
+		}
+		var all CPUSet
+		for _, c := range h.shardCPUs {
+			all = append(all, c...)
+		}
+		slices.Sort(all)
+		all = slices.Compact(all)
+		placement := "redis-cluster's processes on the same CPUs"
+		if h.bins.taskset == "" {
+			placement = "redis-cluster's processes not pinned (--no-pin)"
+		}
+		h.note("cluster rows: %d shards on CPUs %s as shoal topo plans them, %s; "+
+			"the client is not pinned and shares those CPUs", len(h.shardCPUs), all, placement)
+		h.note("cluster rows: redis-benchmark --cluster puts a random hash tag of the node's slots in every key, " +
+			"so the key space cannot be preloaded and its GETs mostly miss, on both clusters alike")
+		if h.cfg.quick {
+			h.note("cluster rows: in --quick mode redis-benchmark --cluster's start-up dominates the few requests; " +
+				"their ops/s mean little")
+		}
+		m.Notes = h.res.Meta.Notes
 	}
 	return m
 }
 
+// deployment is one started target: a single server, or the processes of
+// a cluster (redis-server per node, or the one shoal launch process).
+type deployment struct {
+	target Target
+	port   int       // where clients connect: the server, or node 0
+	dir    string    // removed on stop
+	procs  []*server // processes started by the harness
+	nodes  []NodeInfo
+}
+
+// hostAddr is host:port on the loopback address servers listen on.
+func hostAddr(port int) string { return net.JoinHostPort(host, strconv.Itoa(port)) }
+
+func (d *deployment) addr() string { return hostAddr(d.port) }
+
+// alive reports whether every process started is running.
+func (d *deployment) alive() bool {
+	for _, p := range d.procs {
+		if !p.alive() {
+			return false
+		}
+	}
+	return true
+}
+
+// exitReport describes the processes that exited, with their output.
+func (d *deployment) exitReport() string {
+	var parts []string
+	for _, p := range d.procs {
+		if !p.alive() {
+			parts = append(parts, fmt.Sprintf("%s exited (%v)\n%s", p.name, p.waitErr, p.tail()))
+		}
+	}
+	return strings.Join(parts, "\n")
+}
+
+// addrs is the address of every node (one for a single server).
+func (d *deployment) addrs() []string {
+	if len(d.nodes) == 0 {
+		return []string{d.addr()}
+	}
+	out := make([]string, len(d.nodes))
+	for i, n := range d.nodes {
+		out[i] = hostAddr(n.Port)
+	}
+	return out
+}
+
 // start starts target t in a fresh data directory and, the first time,
 // records what it is and where it runs.
-func (h *harness) start(ctx context.Context, t Target) (*server, error) {
+func (h *harness) start(ctx context.Context, t Target) (*deployment, error) {
 	dir, err := os.MkdirTemp(h.tmp, t.Name+"-")
 	if err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
-	port, err := freePort(host)
-	if err != nil {
-		return nil, err
+	d := &deployment{target: t, dir: dir}
+	switch t.Kind {
+	case kindRedisCluster:
+		err = h.startRedisCluster(ctx, t, d)
+	case kindShoalCluster:
+		err = h.startShoalCluster(ctx, t, d)
+	default:
+		var port int
+		if port, err = freePort(host); err != nil {
+			break
+		}
+		d.port = port
+		var srv *server
+		srv, err = startServer(ctx, serverSpec{
+			name: t.Name, argv: t.argv(h.bins, host, port, dir, h.valueSize()), cpus: h.cfg.serverCPUs,
+			taskset: h.bins.taskset, host: host, port: port, dir: dir, startTimeout: h.cfg.startTimeout,
+		})
+		if err == nil {
+			d.procs = append(d.procs, srv)
+		}
 	}
-	srv, err := startServer(ctx, serverSpec{
-		name: t.Name, argv: t.argv(h.bins, host, port, dir), cpus: h.cfg.serverCPUs,
-		taskset: h.bins.taskset, host: host, port: port, dir: dir, startTimeout: h.cfg.startTimeout,
-	})
 	if err != nil {
-		os.RemoveAll(dir)
+		h.stop(d)
 		return nil, err
 	}
 	if !slices.ContainsFunc(h.res.Servers, func(s ServerInfo) bool { return s.Name == t.Name }) {
-		h.res.Servers = append(h.res.Servers, h.describeServer(ctx, srv))
+		h.res.Servers = append(h.res.Servers, h.describe(ctx, d))
 	}
-	return srv, nil
+	return d, nil
 }
 
-func (h *harness) describeServer(ctx context.Context, srv *server) ServerInfo {
-	info := ServerInfo{Name: srv.name, Argv: srv.argv}
-	if st, err := readProcStatus(srv.pid); err == nil {
-		info.CPUsAllowed = st.CPUsAllowed
-		if h.cfg.serverCPUs != nil {
-			if got, err := ParseCPUList(st.CPUsAllowed); err != nil || !slices.Equal(got, h.cfg.serverCPUs) {
-				h.warnf("%s runs on CPUs %s, not %s", srv.name, st.CPUsAllowed, h.cfg.serverCPUs)
-			}
+// valueSize is the value size the ceiling answers GET with: the workloads'
+// (they all use one size), else --value-size.
+func (h *harness) valueSize() int {
+	if len(h.cfg.workloads) > 0 && !h.cfg.mem {
+		return h.cfg.workloads[0].DataSize
+	}
+	return h.cfg.valueSize
+}
+
+func (h *harness) describe(ctx context.Context, d *deployment) ServerInfo {
+	info := ServerInfo{Name: d.target.Name, Argv: d.procs[0].argv}
+	if fields, err := h.infoAt(ctx, d.port, "server"); err == nil {
+		info.Version = infoValue(fields, "redis_version")
+		if p := infoValue(fields, "process_id"); p != "" && len(d.nodes) == 0 && p != strconv.Itoa(d.procs[0].pid) {
+			h.warnf("%s reports process_id %s but was started as pid %d", d.target.Name, p, d.procs[0].pid)
 		}
 	}
-	if fields, err := h.info(ctx, srv, "server"); err == nil {
-		info.Version = infoValue(fields, "redis_version")
-		if p := infoValue(fields, "process_id"); p != "" && p != strconv.Itoa(srv.pid) {
-			h.warnf("%s reports process_id %s but was started as pid %d", srv.name, p, srv.pid)
+	if len(d.nodes) == 0 {
+		if st, err := readProcStatus(d.procs[0].pid); err == nil {
+			info.CPUsAllowed = st.CPUsAllowed
+			if h.cfg.serverCPUs != nil {
+				if got, err := ParseCPUList(st.CPUsAllowed); err != nil || !slices.Equal(got, h.cfg.serverCPUs) {
+					h.warnf("%s runs on CPUs %s, not %s", d.target.Name, st.CPUsAllowed, h.cfg.serverCPUs)
+				}
+			}
 		}
+		return info
+	}
+	for _, n := range d.nodes {
+		if st, err := readProcStatus(n.PID); err == nil {
+			n.CPUsAllowed = st.CPUsAllowed
+			pinnedHere := d.target.Kind == kindShoalCluster || h.bins.taskset != ""
+			if got, err := ParseCPUList(st.CPUsAllowed); pinnedHere && (err != nil || got.String() != n.PlannedCPUs) {
+				h.warnf("%s node %d runs on CPUs %s, not %s as planned", d.target.Name, n.Port, st.CPUsAllowed, n.PlannedCPUs)
+			}
+		}
+		info.Nodes = append(info.Nodes, n)
 	}
 	return info
 }
 
-// stop stops srv and removes its data directory.
-func (h *harness) stop(srv *server) {
-	if err := srv.stop(); err != nil {
-		h.warnf("%v", err)
+// stop stops every process of d and removes its data directory.
+func (h *harness) stop(d *deployment) {
+	for _, p := range slices.Backward(d.procs) {
+		if err := p.stop(); err != nil {
+			h.warnf("%v", err)
+		}
 	}
-	os.RemoveAll(srv.dir)
+	os.RemoveAll(d.dir)
 }
 
 func (h *harness) warnf(format string, args ...any) {
 	fmt.Fprintf(h.stderr, "warning: "+format+"\n", args...)
 }
 
-// info runs INFO section on srv and parses the reply.
-func (h *harness) info(ctx context.Context, srv *server, section string) ([]infoField, error) {
-	c, err := dialClient(ctx, srv.addr(), 5*time.Second)
+// infoAt runs INFO section on the server at port and parses the reply.
+func (h *harness) infoAt(ctx context.Context, port int, section string) ([]infoField, error) {
+	c, err := dialClient(ctx, hostAddr(port), 5*time.Second)
 	if err != nil {
 		return nil, err
 	}
@@ -215,9 +393,8 @@ func (h *harness) info(ctx context.Context, srv *server, section string) ([]info
 
 // bench runs every workload against every server, runs times, interleaved:
 // repetition by repetition, each server in turn runs all workloads on a
-// fresh process. Then it prints the table.
+// fresh process (or set of processes). Then it prints the table.
 func (h *harness) bench(ctx context.Context) error {
-	total := h.cfg.runs * len(h.cfg.servers) * len(h.cfg.workloads)
 	for rep := 1; rep <= h.cfg.runs && ctx.Err() == nil; rep++ {
 		for _, t := range h.cfg.servers {
 			if ctx.Err() != nil {
@@ -226,18 +403,7 @@ func (h *harness) bench(ctx context.Context) error {
 			h.session(ctx, rep, t)
 		}
 	}
-	expect := map[string][]string{}
-	var workloadOrder, serverOrder []string
-	for _, w := range h.cfg.workloads {
-		workloadOrder = append(workloadOrder, w.Name)
-		for _, t := range w.Tests {
-			expect[w.Name] = append(expect[w.Name], strings.ToUpper(t))
-		}
-	}
-	for _, t := range h.cfg.servers {
-		serverOrder = append(serverOrder, t.Name)
-	}
-	h.res.Rows = aggregate(h.res.Runs, workloadOrder, serverOrder, expect)
+	h.res.Rows = aggregate(h.res.Runs, specFor(h.clients, h.cfg.workloads, h.cfg.servers))
 
 	h.printBenchHeader()
 	if err := writeTable(h.stdout, h.res.Rows); err != nil {
@@ -252,9 +418,9 @@ func (h *harness) bench(ctx context.Context) error {
 	}
 	switch {
 	case ctx.Err() != nil:
-		return fmt.Errorf("bench: interrupted after %d of %d runs: %w", len(h.res.Runs), total, ctx.Err())
+		return fmt.Errorf("bench: interrupted after %d runs: %w", len(h.res.Runs), ctx.Err())
 	case failed > 0:
-		return fmt.Errorf("bench: %d of %d runs failed (see above and results.json)", failed, total)
+		return fmt.Errorf("bench: %d of %d runs failed (see above and results.json)", failed, len(h.res.Runs))
 	}
 	return nil
 }
@@ -263,6 +429,9 @@ func (h *harness) printBenchHeader() {
 	ver := h.res.Meta.Benchmark
 	if ver == "" {
 		ver = "redis-benchmark"
+	}
+	if h.res.Meta.Memtier != "" {
+		ver += "; " + h.res.Meta.Memtier
 	}
 	fmt.Fprintf(h.stdout, "# %s; %s; %d run(s) per row: median, min–max\n", ver, h.cfg.describeCPUs(), h.cfg.runs)
 	for _, w := range h.cfg.workloads {
@@ -275,6 +444,11 @@ func (h *harness) printBenchHeader() {
 			}
 		}
 		fmt.Fprintf(h.stdout, "# %s: %s%s\n", w.Name, w.describe(), note)
+	}
+	fmt.Fprintf(h.stdout, "# vs base: single servers against %s, cluster rows against %s; of ceiling: ops/s as a fraction of %s's\n",
+		baseline, clusterBaseline, ceilingName)
+	for _, n := range h.res.Meta.Notes {
+		fmt.Fprintf(h.stdout, "# note: %s\n", n)
 	}
 }
 
@@ -300,74 +474,132 @@ func (h *harness) printNoise() {
 	}
 }
 
-// session starts target t once and runs every workload against it.
+// session starts target t once and runs every workload against it with
+// every client.
 func (h *harness) session(ctx context.Context, rep int, t Target) {
-	fail := func(w Workload, err error) {
-		h.res.Runs = append(h.res.Runs, Run{Repeat: rep, Server: t.Name, Workload: w.Name, Started: time.Now(), Error: err.Error()})
-		fmt.Fprintf(h.stderr, "run %d/%d  %-12s %-5s FAILED: %v\n", rep, h.cfg.runs, t.Name, w.Name, err)
-	}
-	srv, err := h.start(ctx, t)
-	if err != nil {
-		fmt.Fprintf(h.stderr, "run %d/%d  %-12s FAILED: %v\n", rep, h.cfg.runs, t.Name, err)
-		for _, w := range h.cfg.workloads {
-			h.res.Runs = append(h.res.Runs, Run{Repeat: rep, Server: t.Name, Workload: w.Name, Started: time.Now(), Error: err.Error()})
-		}
-		return
-	}
-	defer h.stop(srv)
-
-	type dataset struct{ keys, size int }
-	var loaded dataset
-	for _, w := range h.cfg.workloads {
-		if ctx.Err() != nil {
-			return
-		}
-		if !srv.alive() {
-			fail(w, fmt.Errorf("bench: %s exited (%v)\n%s", t.Name, srv.waitErr, srv.tail()))
-			continue
-		}
-		if want := (dataset{w.Keyspace, w.DataSize}); h.cfg.preload && w.needsPreload() && loaded != want {
-			if err := h.preload(ctx, srv, w.Keyspace, w.DataSize); err != nil {
-				fail(w, err)
-				continue
-			}
-			loaded = want
-		}
-		r := h.benchmark(ctx, srv, w)
-		if ctx.Err() != nil {
-			return // interrupted: not a result
-		}
+	record := func(r Run) {
 		r.Repeat = rep
 		h.res.Runs = append(h.res.Runs, r)
+		label := fmt.Sprintf("run %d/%d  %-13s %-15s %-5s", rep, h.cfg.runs, t.Name, r.Client, r.Workload)
 		if r.Error != "" {
-			fmt.Fprintf(h.stderr, "run %d/%d  %-12s %-5s FAILED: %s\n", rep, h.cfg.runs, t.Name, w.Name, r.Error)
-			continue
+			fmt.Fprintf(h.stderr, "%s FAILED: %s\n", label, r.Error)
+			return
 		}
 		var parts []string
 		for _, s := range r.Samples {
 			parts = append(parts, fmt.Sprintf("%s %s ops/s p99 %s ms", s.Test, formatCount(s.RPS), formatMs(s.P99Ms)))
 		}
-		fmt.Fprintf(h.stderr, "run %d/%d  %-12s %-5s %s (%.1f s)\n", rep, h.cfg.runs, t.Name, w.Name, strings.Join(parts, ", "), r.Seconds)
+		fmt.Fprintf(h.stderr, "%s %s (%.1f s)\n", label, strings.Join(parts, ", "), r.Seconds)
+	}
+	failRun := func(client string, w Workload, tests []string, err error) {
+		record(Run{Client: client, Server: t.Name, Workload: w.Name, Tests: tests, Started: time.Now(), Error: err.Error()})
+	}
+	d, err := h.start(ctx, t)
+	if err != nil {
+		for _, c := range h.clients {
+			for _, w := range h.cfg.workloads {
+				failRun(c, w, nil, err)
+			}
+		}
+		return
+	}
+	defer h.stop(d)
+
+	loaded := map[keyNames]int{} // key names → keyspace loaded
+	ensure := func(names keyNames, w Workload) error {
+		if !h.cfg.preload || !t.hasKeyspace() || loaded[names] == w.Keyspace {
+			return nil
+		}
+		if err := h.preload(ctx, d, names, w.Keyspace, w.DataSize); err != nil {
+			return err
+		}
+		loaded[names] = w.Keyspace
+		return nil
+	}
+	for _, c := range h.clients {
+		for _, w := range h.cfg.workloads {
+			if ctx.Err() != nil {
+				return
+			}
+			if !d.alive() {
+				failRun(c, w, nil, fmt.Errorf("bench: %s", d.exitReport()))
+				continue
+			}
+			switch c {
+			case clientRedisBenchmark:
+				// In cluster mode redis-benchmark's keys carry random hash
+				// tags, so there is nothing to preload.
+				if w.needsPreload() && !t.cluster() {
+					if err := ensure(benchmarkKeys, w); err != nil {
+						failRun(c, w, nil, err)
+						continue
+					}
+				}
+				r := h.runBenchmark(ctx, d, w)
+				if ctx.Err() != nil {
+					return // interrupted: not a result
+				}
+				record(r)
+			case clientMemtier:
+				for _, test := range []string{"set", "get"} {
+					if !slices.Contains(w.Tests, test) {
+						continue
+					}
+					if test == "get" {
+						if err := ensure(memtierKeys, w); err != nil {
+							failRun(c, w, []string{"GET"}, err)
+							continue
+						}
+					}
+					r := h.runMemtier(ctx, d, w, test)
+					if ctx.Err() != nil {
+						return
+					}
+					record(r)
+				}
+				for _, test := range w.Tests {
+					if _, ok := memtierTests[test]; !ok {
+						h.note("memtier runs only get and set: %s of workload %s skipped", test, w.Name)
+					}
+				}
+			}
+		}
 	}
 }
 
-// preload stores keys key:%012d for 0..keys-1 with size-byte values and
-// checks the server holds them.
-func (h *harness) preload(ctx context.Context, srv *server, keys, size int) error {
+// preload stores keys names 0..keys-1 (memtier's from 1) with size-byte
+// values, node by node in a cluster, and checks the server holds them.
+func (h *harness) preload(ctx context.Context, d *deployment, names keyNames, keys, size int) error {
 	ctx, cancel := context.WithTimeout(ctx, h.cfg.runTimeout)
 	defer cancel()
-	if _, err := loadKeys(ctx, srv.addr(), keys, size); err != nil {
-		return err
+	first := 0
+	if names == memtierKeys {
+		first = memtierFirstKey
 	}
-	_, err := h.verifyLoaded(ctx, srv, keys, size)
-	return err
+	sets := []keySet{rangeKeys(names, first, keys)}
+	if len(d.nodes) > 0 {
+		var err error
+		if sets, err = keysByNode(names, first, keys, d.nodes); err != nil {
+			return err
+		}
+	}
+	for i, ks := range sets {
+		addr := d.addrs()[i]
+		if _, err := loadKeys(ctx, addr, ks, size); err != nil {
+			return err
+		}
+		if _, err := h.verifyLoaded(ctx, d.target.Name, addr, ks, size); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-// verifyLoaded checks a freshly loaded server: DBSIZE equals keys (-1 is
-// returned when the server does not know DBSIZE) and the first and last
-// keys hold size-byte values.
-func (h *harness) verifyLoaded(ctx context.Context, srv *server, keys, size int) (int64, error) {
-	c, err := dialClient(ctx, srv.addr(), 10*time.Second)
+// verifyLoaded checks a freshly loaded server: DBSIZE is at least the
+// number of keys of ks (-1 is returned when the server does not know
+// DBSIZE) and the first and last keys of ks hold size-byte values.
+func (h *harness) verifyLoaded(ctx context.Context, name, addr string, ks keySet, size int) (int64, error) {
+	c, err := dialClient(ctx, addr, 10*time.Second)
 	if err != nil {
 		return 0, err
 	}
@@ -379,31 +611,42 @@ func (h *harness) verifyLoaded(ctx context.Context, srv *server, keys, size int)
 		return 0, err
 	case r.Kind == ':':
 		dbsize = r.Int
-		if dbsize != int64(keys) {
-			return dbsize, fmt.Errorf("bench: %s holds %d keys after loading %d", srv.name, dbsize, keys)
+		if dbsize < int64(ks.len()) {
+			return dbsize, fmt.Errorf("bench: %s (%s) holds %d keys after loading %d", name, addr, dbsize, ks.len())
 		}
 	default:
-		h.warnf("%s: DBSIZE answered %s", srv.name, r)
+		h.warnf("%s: DBSIZE answered %s", name, r)
 	}
-	for _, i := range []int{0, keys - 1} {
-		key := string(appendKey(nil, i))
+	if ks.len() == 0 {
+		return dbsize, nil
+	}
+	for _, j := range []int{0, ks.len() - 1} {
+		key := ks.key(j)
 		r, err := c.do("GET", key)
 		if err != nil {
 			return dbsize, err
 		}
 		if r.Kind != '$' || r.Null || len(r.Str) != size {
-			return dbsize, fmt.Errorf("bench: %s: GET %s after load answered %s, want %d bytes", srv.name, key, r, size)
+			return dbsize, fmt.Errorf("bench: %s (%s): GET %s after load answered %s, want %d bytes", name, addr, key, r, size)
 		}
 	}
 	return dbsize, nil
 }
 
-// benchmark runs workload w against srv with redis-benchmark, pinned to the
-// client CPUs.
-func (h *harness) benchmark(ctx context.Context, srv *server, w Workload) Run {
-	argv := pinned(h.bins.taskset, h.cfg.clientCPUs,
-		append([]string{h.bins.benchmark}, w.benchmarkArgs(host, srv.port, h.cfg.threads)...))
-	r := Run{Server: srv.name, Workload: w.Name, Argv: argv, Started: time.Now()}
+// clientArgv pins a client's command line: to the client CPUs for a
+// single server, not at all for a cluster (its nodes take every CPU the
+// plan has; the client shares them).
+func (h *harness) clientArgv(d *deployment, argv []string) []string {
+	if d.target.cluster() {
+		return argv
+	}
+	return pinned(h.bins.taskset, h.cfg.clientCPUs, argv)
+}
+
+// runClient runs argv with --run-timeout and returns its stdout, or the
+// run's error with the client's stderr and the output of any server
+// process that died.
+func (h *harness) runClient(ctx context.Context, d *deployment, client string, argv []string) ([]byte, string, error) {
 	cctx, cancel := context.WithTimeout(ctx, h.cfg.runTimeout)
 	defer cancel()
 	var stdout, stderr bytes.Buffer
@@ -412,22 +655,38 @@ func (h *harness) benchmark(ctx context.Context, srv *server, w Workload) Run {
 	cmd.Stderr = &stderr
 	cmd.WaitDelay = 2 * time.Second
 	err := cmd.Run()
-	r.Seconds = time.Since(r.Started).Seconds()
 	msg := strings.TrimSpace(stderr.String())
 	if err != nil {
 		if cctx.Err() != nil {
 			err = fmt.Errorf("%w (%v)", err, cctx.Err())
 		}
-		if !srv.alive() {
-			msg += "\n" + srv.tail()
+		if !d.alive() {
+			msg += "\n" + d.exitReport()
 		}
-		r.Error = fmt.Sprintf("bench: redis-benchmark against %s: %v: %s", srv.name, err, msg)
+		return nil, msg, fmt.Errorf("bench: %s against %s: %w: %s", client, d.target.Name, err, msg)
+	}
+	return stdout.Bytes(), msg, nil
+}
+
+// runBenchmark runs workload w against d with redis-benchmark (--cluster
+// for a cluster target).
+func (h *harness) runBenchmark(ctx context.Context, d *deployment, w Workload) Run {
+	args := w.benchmarkArgs(host, d.port, h.cfg.threads)
+	if d.target.cluster() {
+		args = append(args, "--cluster")
+	}
+	argv := h.clientArgv(d, append([]string{h.bins.benchmark}, args...))
+	r := Run{Client: clientRedisBenchmark, Server: d.target.Name, Workload: w.Name, Argv: argv, Started: time.Now()}
+	out, msg, err := h.runClient(ctx, d, clientRedisBenchmark, argv)
+	r.Seconds = time.Since(r.Started).Seconds()
+	if err != nil {
+		r.Error = err.Error()
 		return r
 	}
 	if msg != "" {
-		h.warnf("redis-benchmark against %s: %s", srv.name, msg)
+		h.warnf("redis-benchmark against %s: %s", d.target.Name, msg)
 	}
-	samples, err := parseBenchmarkCSV(&stdout)
+	samples, err := parseBenchmarkCSV(bytes.NewReader(out))
 	if err != nil {
 		r.Error = err.Error()
 		return r
@@ -438,6 +697,41 @@ func (h *harness) benchmark(ctx context.Context, srv *server, w Workload) Run {
 			r.Error = fmt.Sprintf("bench: redis-benchmark printed no %s row", strings.ToUpper(t))
 		}
 	}
+	return r
+}
+
+// runMemtier runs one test (get or set) of workload w against d with
+// memtier_benchmark (--cluster-mode for a cluster target) and reads its
+// JSON report.
+func (h *harness) runMemtier(ctx context.Context, d *deployment, w Workload, test string) Run {
+	r := Run{Client: clientMemtier, Server: d.target.Name, Workload: w.Name, Tests: []string{strings.ToUpper(test)}, Started: time.Now()}
+	jsonPath := filepath.Join(d.dir, fmt.Sprintf("memtier-%s-%s.json", w.Name, test))
+	args, err := w.memtierArgs(host, d.port, test, h.cfg.threads, d.target.cluster(), jsonPath)
+	if err != nil {
+		r.Error = err.Error()
+		return r
+	}
+	r.Argv = h.clientArgv(d, append([]string{h.bins.memtier}, args...))
+	_, _, err = h.runClient(ctx, d, clientMemtier, r.Argv)
+	r.Seconds = time.Since(r.Started).Seconds()
+	if err != nil {
+		r.Error = err.Error()
+		return r
+	}
+	b, err := os.ReadFile(jsonPath)
+	if err != nil {
+		r.Error = fmt.Sprintf("bench: memtier report: %v", err)
+		return r
+	}
+	s, miss, err := parseMemtierJSON(b, test)
+	if err != nil {
+		r.Error = err.Error()
+		return r
+	}
+	if test == "get" && miss > 0.01 && h.cfg.preload && d.target.hasKeyspace() {
+		h.warnf("memtier against %s: %.1f%% of GETs missed after the preload", d.target.Name, miss*100)
+	}
+	r.Samples = []Sample{s}
 	return r
 }
 
@@ -480,30 +774,32 @@ func (h *harness) measureMemory(ctx context.Context, t Target) MemResult {
 		m.Error = err.Error()
 		return m
 	}
-	srv, err := h.start(ctx, t)
+	d, err := h.start(ctx, t)
 	if err != nil {
 		return fail(err)
 	}
-	defer h.stop(srv)
-	before, err := readProcStatus(srv.pid)
+	defer h.stop(d)
+	pid := d.procs[0].pid
+	before, err := readProcStatus(pid)
 	if err != nil {
 		return fail(err)
 	}
 	lctx, cancel := context.WithTimeout(ctx, h.cfg.runTimeout)
 	defer cancel()
-	if m.Load, err = loadKeys(lctx, srv.addr(), h.cfg.keys, h.cfg.valueSize); err != nil {
+	ks := rangeKeys(benchmarkKeys, 0, h.cfg.keys)
+	if m.Load, err = loadKeys(lctx, d.addr(), ks, h.cfg.valueSize); err != nil {
 		return fail(err)
 	}
-	if m.DBSize, err = h.verifyLoaded(lctx, srv, h.cfg.keys, h.cfg.valueSize); err != nil {
+	if m.DBSize, err = h.verifyLoaded(lctx, t.Name, d.addr(), ks, h.cfg.valueSize); err != nil {
 		return fail(err)
 	}
-	after, err := readProcStatus(srv.pid)
+	after, err := readProcStatus(pid)
 	if err != nil {
 		return fail(err)
 	}
 	m.RSSBeforeKB, m.RSSAfterKB, m.PeakKB = before.VmRSSKB, after.VmRSSKB, after.VmHWMKB
 	m.perKey()
-	if fields, err := h.info(ctx, srv, "memory"); err != nil {
+	if fields, err := h.infoAt(ctx, d.port, "memory"); err != nil {
 		h.warnf("%s: INFO memory: %v", t.Name, err)
 	} else {
 		m.UsedMemory, _ = strconv.ParseInt(infoValue(fields, "used_memory"), 10, 64)

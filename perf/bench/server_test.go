@@ -91,7 +91,7 @@ func TestStartStopPinned(t *testing.T) {
 	}
 	dir := t.TempDir()
 	redis := Target{Name: "redis", Kind: kindRedis}
-	spec := testSpec(t, "redis", redis.argv(binaries{redis: "redis-server"}, host, port, dir), port)
+	spec := testSpec(t, "redis", redis.argv(binaries{redis: "redis-server"}, host, port, dir, 0), port)
 	spec.dir, spec.cpus, spec.taskset = dir, serverCPU, "taskset"
 	srv, err := startServer(context.Background(), spec)
 	if err != nil {

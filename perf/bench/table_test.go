@@ -23,7 +23,8 @@ func parseTable(out string) ([]map[string]string, error) {
 		if header == nil {
 			if cells[0] == tableHeader[0] {
 				header = cells
-				if len(header) != len(tableHeader) {
+				// The client column is left out when one client ran.
+				if len(header) != len(tableHeader) && len(header) != len(tableHeader)-1 {
 					return nil, fmt.Errorf("header has %d cells, want %d", len(header), len(tableHeader))
 				}
 			}

@@ -6,47 +6,81 @@ import (
 	"strings"
 )
 
-// targetKind says which binary a Target runs.
+// targetKind says what a Target runs.
 type targetKind int
 
 const (
-	kindRedis targetKind = iota
-	kindShoal
+	kindRedis        targetKind = iota // one redis-server
+	kindShoal                          // one shoal shard
+	kindCeiling                        // perf/ceiling: constant replies, no key space
+	kindRedisCluster                   // a Redis Cluster of redis-server processes
+	kindShoalCluster                   // every shard started by shoal launch
 )
 
 // Target is a server under test, as data.
 type Target struct {
 	Name string     // row label and --servers key
-	Kind targetKind // which binary
-	IO   string     // Shoal's --io backend
+	Kind targetKind // what runs
+	IO   string     // Shoal's --io backend (kindShoal)
 	Doc  string     // one line for --list
+	// Baseline is the target whose medians this one's ratios are taken
+	// against; Ceiling the target its "of ceiling" fraction is taken
+	// against ("" for none).
+	Baseline string
+	Ceiling  string
 }
 
-// baseline is the target the ratios are taken against.
-const baseline = "redis"
+// The baselines and the ceiling.
+const (
+	baseline        = "redis"
+	clusterBaseline = "redis-cluster"
+	ceilingName     = "ceiling"
+)
+
+// cluster reports whether t is a set of shards that clients reach in
+// cluster mode.
+func (t Target) cluster() bool { return t.Kind == kindRedisCluster || t.Kind == kindShoalCluster }
+
+// hasKeyspace reports whether t stores what it is sent (the ceiling does
+// not, so there is nothing to preload or verify).
+func (t Target) hasKeyspace() bool { return t.Kind != kindCeiling }
 
 // targets lists every server the harness knows, in default run order.
 var targets = []Target{
-	{Name: "redis", Kind: kindRedis, Doc: `redis-server --save "" --appendonly no`},
-	{Name: "shoal-uring", Kind: kindShoal, IO: "uring", Doc: "shoal shard --io uring"},
-	{Name: "shoal-epoll", Kind: kindShoal, IO: "epoll", Doc: "shoal shard --io epoll"},
+	{Name: "redis", Kind: kindRedis, Baseline: baseline, Ceiling: ceilingName,
+		Doc: `redis-server --save "" --appendonly no`},
+	{Name: "shoal-uring", Kind: kindShoal, IO: "uring", Baseline: baseline, Ceiling: ceilingName,
+		Doc: "shoal shard --io uring"},
+	{Name: "shoal-epoll", Kind: kindShoal, IO: "epoll", Baseline: baseline, Ceiling: ceilingName,
+		Doc: "shoal shard --io epoll"},
+	{Name: ceilingName, Kind: kindCeiling, Baseline: baseline, Ceiling: ceilingName,
+		Doc: "perf/ceiling: io_uring loop, resp.Parser, constant replies, no key space"},
+	{Name: clusterBaseline, Kind: kindRedisCluster, Baseline: clusterBaseline,
+		Doc: "Redis Cluster of --shards redis-server processes pinned as shoal launch plans its shards"},
+	{Name: "shoal-cluster", Kind: kindShoalCluster, Baseline: clusterBaseline,
+		Doc: "shoal launch --shards N: every shard, pinned by the launcher"},
 }
 
 // binaries are the programs the harness runs.
 type binaries struct {
 	redis     string // redis-server
+	redisCLI  string // redis-cli, to create a Redis Cluster of 3 or more nodes
 	shoal     string // shoal
+	ceiling   string // perf/ceiling
 	benchmark string // redis-benchmark
+	memtier   string // memtier_benchmark; empty when not used
 	taskset   string // taskset; empty when pinning is off
 }
 
-// argv returns the command line that starts t listening on host:port with
-// its data in dir, in the foreground.
-func (t Target) argv(b binaries, host string, port int, dir string) []string {
+// argv returns the command line that starts single-server target t
+// listening on host:port with its data in dir, in the foreground.
+func (t Target) argv(b binaries, host string, port int, dir string, valueSize int) []string {
 	p := strconv.Itoa(port)
 	switch t.Kind {
 	case kindShoal:
 		return []string{b.shoal, "shard", "--port", p, "--bind", host, "--io", t.IO, "--dir", dir}
+	case kindCeiling:
+		return []string{b.ceiling, "--port", p, "--bind", host, "--value-size", strconv.Itoa(valueSize)}
 	default:
 		return []string{b.redis, "--port", p, "--bind", host, "--save", "", "--appendonly", "no",
 			"--dir", dir, "--daemonize", "no", "--logfile", ""}
@@ -91,4 +125,12 @@ func targetNames() string {
 		names[i] = t.Name
 	}
 	return strings.Join(names, ",")
+}
+
+func targetNamesOf(ts []Target) []string {
+	names := make([]string, len(ts))
+	for i, t := range ts {
+		names[i] = t.Name
+	}
+	return names
 }
