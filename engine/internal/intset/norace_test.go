@@ -1,0 +1,5 @@
+//go:build !race
+
+package intset
+
+const raceEnabled = false

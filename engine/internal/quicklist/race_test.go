@@ -1,0 +1,5 @@
+//go:build race
+
+package quicklist
+
+const raceEnabled = true
