@@ -20,6 +20,8 @@ type bannerInfo struct {
 	Dir        string
 	IO         string // the backend asked for: auto, uring or epoll
 	ShardArgs  []string
+	Profile    string // every shard's --profile, "" for none
+	Pprof      string // shard 0's --pprof address, "" for none
 }
 
 // formatBanner is the one block printed once every shard serves: what
@@ -64,6 +66,12 @@ func formatBanner(b bannerInfo) string {
 	}
 	fmt.Fprintf(&w, "  data:      %s/shard-<i>/\n", strings.TrimRight(b.Dir, "/"))
 	fmt.Fprintf(&w, "  I/O:       %s\n", describeBackends(b.Shards, b.IO))
+	if b.Profile != "" {
+		fmt.Fprintf(&w, "  profile:   %s, written to each shard's data dir on stop (SIGUSR2 to a shard: a snapshot)\n", b.Profile)
+	}
+	if b.Pprof != "" {
+		fmt.Fprintf(&w, "  pprof:     http://%s/debug/pprof/ (shard i: port + i)\n", b.Pprof)
+	}
 
 	tw := tabwriter.NewWriter(&w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  shard\tnode\tcpus\tport\tpid\tnode id")

@@ -44,7 +44,7 @@ func TestBanner(t *testing.T) {
 				"            memtier_benchmark --cluster-mode -s 127.0.0.1 -p 7000\n" +
 				rule},
 		{"wildcard", bannerInfo{Plan: plan, Shards: []ShardStatus{shards[0], {ID: 1, CPUs: []int{2, 6}, Port: 7001, PID: 4343, NodeID: testIDs[1], IOBackend: "epoll"}},
-			Bind: "0.0.0.0", AnnounceIP: "10.0.0.5", Dir: "/d/", IO: "auto"},
+			Bind: "0.0.0.0", AnnounceIP: "10.0.0.5", Dir: "/d/", IO: "auto", Profile: "cpu", Pprof: "127.0.0.1:6060"},
 			rule +
 				"Shoal is serving: 2 shards on 4 CPUs of 2 NUMA nodes, ports 7000-7001\n" +
 				"  machine:   2 nodes, 2 packages, 4 cores, 8 CPUs (2 threads per core), 64.0 GiB\n" +
@@ -52,6 +52,8 @@ func TestBanner(t *testing.T) {
 				"  address:   listening on 0.0.0.0, announced to clients as 10.0.0.5\n" +
 				"  data:      /d/shard-<i>/\n" +
 				"  I/O:       epoll (1), io_uring (1) (--io auto)\n" +
+				"  profile:   cpu, written to each shard's data dir on stop (SIGUSR2 to a shard: a snapshot)\n" +
+				"  pprof:     http://127.0.0.1:6060/debug/pprof/ (shard i: port + i)\n" +
 				"  shard  node  cpus  port  pid   node id\n" +
 				"  0      0     0,4   7000  4242  " + testIDs[0] + "\n" +
 				"  1      1     2,6   7001  4343  " + testIDs[1] + "\n" +

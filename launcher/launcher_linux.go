@@ -21,6 +21,7 @@ import (
 
 	"shoal/internal/rlog"
 	"shoal/numa"
+	"shoal/perf/profiling"
 )
 
 // Launcher runs the shards of one plan. New makes the plan; Run writes the
@@ -126,6 +127,11 @@ func New(o Options) (*Launcher, error) {
 	// The cluster's shape is checked now, before anything is touched.
 	if err := checkBusPorts(p); err != nil {
 		return nil, err
+	}
+	if o.Pprof != "" {
+		if _, err := profiling.OffsetAddr(o.Pprof, len(p.Shards)-1); err != nil {
+			return nil, fmt.Errorf("launcher: --pprof: %w", err)
+		}
 	}
 	l := &Launcher{
 		o:      o,
@@ -301,6 +307,13 @@ func (l *Launcher) command(s *shard) *exec.Cmd {
 		"--cluster-enabled", "yes",
 		"--cluster-config-file", NodesConfFile,
 	)
+	if l.o.Profile != "" {
+		args = append(args, "--profile", l.o.Profile)
+	}
+	if l.o.Pprof != "" {
+		addr, _ := profiling.OffsetAddr(l.o.Pprof, s.plan.ID) // checked by New
+		args = append(args, "--pprof", addr)
+	}
 	args = append(args, user...)
 	cmd := exec.Command(l.o.Bin, args...)
 	cmd.Dir = s.dir
@@ -468,7 +481,8 @@ func (l *Launcher) awaitReady(s *shard, pid int, exited <-chan struct{}, first b
 
 func (l *Launcher) banner() string {
 	return formatBanner(bannerInfo{Version: l.o.Version, Plan: l.plan, Shards: l.Status(),
-		Bind: l.o.Bind, AnnounceIP: l.o.AnnounceIP, Dir: l.dir, IO: l.o.IO, ShardArgs: l.o.ShardArgs})
+		Bind: l.o.Bind, AnnounceIP: l.o.AnnounceIP, Dir: l.dir, IO: l.o.IO, ShardArgs: l.o.ShardArgs,
+		Profile: l.o.Profile, Pprof: l.o.Pprof})
 }
 
 // sleep waits d unless the launcher stops first; it reports whether it

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"shoal/numa"
+	"shoal/perf/profiling"
 )
 
 // Defaults of Options.
@@ -50,6 +51,12 @@ type Options struct {
 	Dir string
 	// IO is the shards' I/O backend: "auto" (default), "uring" or "epoll".
 	IO string
+	// Profile is the profile every shard runs (its --profile: one of
+	// profiling.Kinds), written into its own data directory; "" for none.
+	Profile string
+	// Pprof is the net/http/pprof address of shard 0 (a
+	// profiling.PprofAddr); shard i serves on its port + i. "" for none.
+	Pprof string
 	// ShardArgs are passed to every shard after the launcher's own options
 	// (Redis option names: --maxclients 20000 ...). A leading word not
 	// starting with "--" is a redis.conf-style file the shards read first.
@@ -219,6 +226,24 @@ var flagSpecs = []flagSpec{
 			}
 			return errors.New("must be uring, epoll or auto")
 		}},
+	{name: "profile", arg: "KIND", help: "profile every shard: " + strings.Join(profiling.Kinds, "|") +
+		"; written to DIR/shard-<i>/<kind>.pprof on stop, a snapshot on SIGUSR2 to a shard",
+		launch: func(o *Options, v string) error {
+			if err := profiling.CheckKind(v); err != nil {
+				return errors.New("must be one of " + strings.Join(profiling.Kinds, ", "))
+			}
+			o.Profile = v
+			return nil
+		}},
+	{name: "pprof", arg: "[HOST:]PORT", help: "serve net/http/pprof from every shard, shard i on PORT+i (host 127.0.0.1 when only a port)",
+		launch: func(o *Options, v string) error {
+			a, err := profiling.PprofAddr(v)
+			if err != nil {
+				return errors.New("must be [HOST:]PORT")
+			}
+			o.Pprof = a
+			return nil
+		}},
 	{name: "ready-timeout", arg: "DURATION", help: "how long a started shard may take to answer PING (default 60s)",
 		launch: func(o *Options, v string) (err error) { o.ReadyTimeout, err = duration(v); return err }},
 	{name: "stop-timeout", arg: "DURATION", help: "how long shards may take to exit after SIGTERM before SIGKILL (default 20s)",
@@ -231,7 +256,7 @@ var flagSpecs = []flagSpec{
 
 // shardOwned are the shard options the launcher sets itself: passing them
 // after -- would break the layout, so they are refused there.
-var shardOwned = []string{"port", "bind", "dir", "io", "cluster-enabled", "cluster-config-file",
+var shardOwned = []string{"port", "bind", "dir", "io", "pprof", "cluster-enabled", "cluster-config-file",
 	"cluster-announce-ip", "cluster-port", "daemonize"}
 
 // parseFlags walks args with the table, calling set for each option of the

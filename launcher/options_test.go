@@ -48,6 +48,10 @@ func TestParseLaunchArgs(t *testing.T) {
 		{args: []string{"--", "/etc/shoal/shard.conf", "--loglevel", "warning"},
 			want: with(func(o *Options) { o.ShardArgs = []string{"/etc/shoal/shard.conf", "--loglevel", "warning"} })},
 		{args: []string{"--"}, want: defaults},
+		{args: []string{"--profile", "cpu", "--pprof", "6060"},
+			want: with(func(o *Options) { o.Profile, o.Pprof = "cpu", "127.0.0.1:6060" })},
+		{args: []string{"--profile=trace", "--pprof", "0.0.0.0:7000"},
+			want: with(func(o *Options) { o.Profile, o.Pprof = "trace", "0.0.0.0:7000" })},
 
 		{args: []string{"--help"}, err: "help requested"},
 		{args: []string{"--port", "7000", "-h"}, err: "help requested"},
@@ -63,6 +67,9 @@ func TestParseLaunchArgs(t *testing.T) {
 		{args: []string{"--announce-ip", "0.0.0.0"}, err: "must be the IP address clients reach"},
 		{args: []string{"--io", "kqueue"}, err: "must be uring, epoll or auto"},
 		{args: []string{"--ready-timeout", "0s"}, err: "must be a positive duration"},
+		{args: []string{"--profile", "heap"}, err: "--profile heap: must be one of cpu, mem, allocs"},
+		{args: []string{"--pprof", "::1"}, err: "must be [HOST:]PORT"},
+		{args: []string{"--", "--pprof", "6060"}, err: "sets --pprof of every shard itself"},
 		{args: []string{"--dir="}, err: "must not be empty"},
 		{args: []string{"--json"}, err: "unknown option --json for shoal launch"},
 		{args: []string{"--maxclients", "5"}, err: "unknown option --maxclients for shoal launch"},
@@ -97,7 +104,8 @@ func equalOptions(a, b Options) bool {
 		a.Plan.ReserveCores == b.Plan.ReserveCores && slices.Equal(a.Plan.CPUs, b.Plan.CPUs) &&
 		a.Plan.BasePort == b.Plan.BasePort && a.Bind == b.Bind && a.AnnounceIP == b.AnnounceIP &&
 		a.Dir == b.Dir && a.IO == b.IO && slices.Equal(a.ShardArgs, b.ShardArgs) &&
-		a.ReadyTimeout == b.ReadyTimeout && a.StopTimeout == b.StopTimeout
+		a.ReadyTimeout == b.ReadyTimeout && a.StopTimeout == b.StopTimeout &&
+		a.Profile == b.Profile && a.Pprof == b.Pprof
 }
 
 func TestParseTopoArgs(t *testing.T) {

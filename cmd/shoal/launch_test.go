@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -199,13 +200,16 @@ func do(t *testing.T, port int, args ...string) string {
 
 // TestLaunchAndSIGTERM runs `shoal launch` as its own process with two
 // real shards: the banner, prefixed shard logs, every shard serving its
-// slots under the node id in its nodes.conf, and SIGTERM to the launcher
-// stopping every shard with exit status 0.
+// slots under the node id in its nodes.conf and its pprof on its own port,
+// and SIGTERM to the launcher stopping every shard with exit status 0,
+// each leaving its CPU profile in its data directory.
 func TestLaunchAndSIGTERM(t *testing.T) {
 	base := freePorts(t, 2)
+	pprofBase := freePorts(t, 2)
 	dir := t.TempDir()
 	cmd := exec.Command(os.Args[0], "launch", "--shards", "2", "--port", strconv.Itoa(base),
-		"--dir", dir, "--ready-timeout", "10s", "--stop-timeout", "5s", "--", "--save", "")
+		"--dir", dir, "--ready-timeout", "10s", "--stop-timeout", "5s",
+		"--profile", "cpu", "--pprof", strconv.Itoa(pprofBase), "--", "--save", "")
 	cmd.Env = append(os.Environ(), asShoalEnv+"=1")
 	out := &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
@@ -230,6 +234,8 @@ func TestLaunchAndSIGTERM(t *testing.T) {
 		"Connect:    redis-cli -c -p " + strconv.Itoa(base) + "\n",
 		"redis-benchmark --cluster -p " + strconv.Itoa(base),
 		"data:      " + dir + "/shard-<i>/",
+		"profile:   cpu,",
+		"pprof:     http://127.0.0.1:" + strconv.Itoa(pprofBase) + "/debug/pprof/",
 	} {
 		if !strings.Contains(banner, want) {
 			t.Errorf("banner lacks %q:\n%s", want, banner)
@@ -266,6 +272,16 @@ func TestLaunchAndSIGTERM(t *testing.T) {
 		if got, want := do(t, port, "GET", other), "-MOVED "+map[int]string{0: "16383", 1: "0"}[i]+" 127.0.0.1:"+strconv.Itoa(base+1-i); got != want {
 			t.Errorf("shard %d GET of another's key: %q, want %q", i, got, want)
 		}
+		pprofURL := "http://127.0.0.1:" + strconv.Itoa(pprofBase+i) + "/debug/pprof/cmdline"
+		if resp, err := http.Get(pprofURL); err != nil {
+			t.Errorf("shard %d pprof: %v", i, err)
+		} else {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if !strings.Contains(string(body), "shard-"+strconv.Itoa(i)) {
+				t.Errorf("shard %d: %s answered %q", i, pprofURL, body)
+			}
+		}
 		info := do(t, port, "INFO", "server")
 		for line := range strings.Lines(info) {
 			if v, ok := strings.CutPrefix(strings.TrimSpace(line), "process_id:"); ok {
@@ -299,6 +315,11 @@ func TestLaunchAndSIGTERM(t *testing.T) {
 	for _, pid := range pids {
 		if err := syscall.Kill(pid, 0); err != syscall.ESRCH {
 			t.Errorf("shard pid %d still exists after the launcher exited (%v)", pid, err)
+		}
+	}
+	for i := range 2 {
+		if st, err := os.Stat(filepath.Join(dir, "shard-"+strconv.Itoa(i), "cpu.pprof")); err != nil || st.Size() == 0 {
+			t.Errorf("shard %d left no CPU profile: %v", i, err)
 		}
 	}
 	t.Logf("launcher output:\n%s", out.String())

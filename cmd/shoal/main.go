@@ -44,6 +44,13 @@ Usage:
       names, given as --name value on the command line or "name value"
       lines in the config file ("-" reads it from standard input):
 %s
+      and, not being Redis options, on the command line only:
+        --profile cpu|mem|allocs|block|mutex|trace|goroutine
+            profile the shard: written to DIR/<kind>.pprof (trace:
+            DIR/trace.out) on a clean stop, and a snapshot to
+            DIR/<kind>-<time>.pprof on SIGUSR2, profiling going on
+        --pprof [HOST:]PORT
+            serve net/http/pprof there (host 127.0.0.1 when only a port)
   shoal version
       Print the version.
   shoal help
@@ -55,6 +62,7 @@ Examples:
   shoal topo --reserve-cores 2
   shoal shard --port 7000
   shoal shard /etc/shoal/shard.conf --io epoll
+  shoal shard --port 7000 --profile cpu --pprof 6060
 `
 
 func main() {
@@ -108,6 +116,11 @@ func runShard(args []string, stdout, stderr io.Writer) int {
 			return 0
 		}
 	}
+	args, prof, err := cutProfilingArgs(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "shoal: %v\n", err)
+		return 1
+	}
 	cfg, err := engine.ParseArgs(args)
 	if err != nil {
 		var ce *engine.ConfigError
@@ -160,6 +173,16 @@ func runShard(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	keepTwoPs()
+	dir, err := os.Getwd()
+	if err != nil {
+		dir = "."
+	}
+	stopProfiling, err := startProfiling(prof, dir)
+	if err != nil {
+		rlog.Logf(rlog.Warning, "%v", err)
+		return 1
+	}
+	defer stopProfiling()
 	srv := server.New(server.Options{Config: cfg, Version: version})
 	if err := srv.Run(); err != nil {
 		rlog.Logf(rlog.Warning, "%v", err)

@@ -28,6 +28,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -192,3 +193,44 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 
 // Close stops the server and closes its connections.
 func (s *Server) Close() error { return s.srv.Close() }
+
+// PprofAddr completes a --pprof address: a bare port ("6060" or ":6060")
+// gets the loopback host, since pprof exposes the process's memory and is
+// for the network only when asked for by address. It checks that the
+// result is host:port with a numeric port.
+func PprofAddr(a string) (string, error) {
+	switch {
+	case !strings.Contains(a, ":"):
+		a = net.JoinHostPort("127.0.0.1", a)
+	case strings.HasPrefix(a, ":"):
+		a = "127.0.0.1" + a
+	}
+	host, port, err := net.SplitHostPort(a)
+	if err != nil {
+		return "", fmt.Errorf("profiling: pprof address %q: %w", a, err)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return "", fmt.Errorf("profiling: pprof address %q: bad port", a)
+	}
+	return net.JoinHostPort(host, port), nil
+}
+
+// OffsetAddr is the pprof address of shard i of a launch given base (a
+// PprofAddr): the same host, port + i. Port 0 stays 0 (any free port).
+func OffsetAddr(base string, i int) (string, error) {
+	host, port, err := net.SplitHostPort(base)
+	if err != nil {
+		return "", fmt.Errorf("profiling: pprof address %q: %w", base, err)
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil {
+		return "", fmt.Errorf("profiling: pprof address %q: bad port", base)
+	}
+	if n != 0 {
+		n += i
+	}
+	if n > 65535 {
+		return "", fmt.Errorf("profiling: pprof port %d of shard %d is beyond 65535", n, i)
+	}
+	return net.JoinHostPort(host, strconv.Itoa(n)), nil
+}

@@ -145,3 +145,35 @@ func TestServePprof(t *testing.T) {
 		t.Fatal("a second server on the same address started")
 	}
 }
+
+func TestPprofAddr(t *testing.T) {
+	for _, c := range []struct{ in, want, shard3 string }{
+		{"6060", "127.0.0.1:6060", "127.0.0.1:6063"},
+		{":6060", "127.0.0.1:6060", "127.0.0.1:6063"},
+		{"0.0.0.0:7000", "0.0.0.0:7000", "0.0.0.0:7003"},
+		{"[::1]:7000", "[::1]:7000", "[::1]:7003"},
+		{"localhost:0", "localhost:0", "localhost:0"},
+		{"x", "", ""},
+		{"1.2.3.4:port", "", ""},
+		{"70000", "", ""},
+		{"::1", "", ""},
+	} {
+		got, err := PprofAddr(c.in)
+		if c.want == "" {
+			if err == nil {
+				t.Errorf("PprofAddr(%q) = %q, want an error", c.in, got)
+			}
+			continue
+		}
+		if err != nil || got != c.want {
+			t.Errorf("PprofAddr(%q) = %q, %v; want %q", c.in, got, err, c.want)
+			continue
+		}
+		if s3, err := OffsetAddr(got, 3); err != nil || s3 != c.shard3 {
+			t.Errorf("OffsetAddr(%q, 3) = %q, %v; want %q", got, s3, err, c.shard3)
+		}
+	}
+	if a, err := OffsetAddr("127.0.0.1:65535", 1); err == nil {
+		t.Errorf("OffsetAddr past 65535 = %q", a)
+	}
+}
