@@ -53,6 +53,12 @@ func buildShoal(ctx context.Context, dir string) (string, error) {
 	return buildCommand(ctx, dir, "./cmd/shoal", "shoal", "pass --shoal-bin, or --servers "+baseline)
 }
 
+// buildShoalNoPGO builds ./cmd/shoal with -pgo=off into dir and returns
+// the binary's path.
+func buildShoalNoPGO(ctx context.Context, dir string) (string, error) {
+	return buildCommand(ctx, dir, "./cmd/shoal", "shoal-nopgo", "leave shoal-nopgo out of --servers", "-pgo=off")
+}
+
 // buildCeiling builds ./perf/ceiling into dir and returns the binary's
 // path.
 func buildCeiling(ctx context.Context, dir string) (string, error) {
@@ -60,8 +66,9 @@ func buildCeiling(ctx context.Context, dir string) (string, error) {
 }
 
 // buildCommand builds the main package pkg of the shoal module into
-// dir/name. hint says what to do instead when that fails.
-func buildCommand(ctx context.Context, dir, pkg, name, hint string) (string, error) {
+// dir/name with the extra go build flags. hint says what to do instead
+// when that fails.
+func buildCommand(ctx context.Context, dir, pkg, name, hint string, flags ...string) (string, error) {
 	root, err := moduleRoot()
 	if err != nil {
 		return "", fmt.Errorf("%w (%s)", err, hint)
@@ -73,7 +80,8 @@ func buildCommand(ctx context.Context, dir, pkg, name, hint string) (string, err
 	ctx, cancel := context.WithTimeout(ctx, buildTimeout)
 	defer cancel()
 	bin := filepath.Join(dir, name)
-	cmd := exec.CommandContext(ctx, goBin, "build", "-o", bin, pkg)
+	args := append(append([]string{"build"}, flags...), "-o", bin, pkg)
+	cmd := exec.CommandContext(ctx, goBin, args...)
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("bench: building %s failed (%s): %w\n%s", name, hint, err, bytes.TrimSpace(out))

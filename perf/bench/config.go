@@ -54,7 +54,7 @@ func parseFlags(args []string, w io.Writer) (*config, error) {
 	fs.SetOutput(w)
 	var (
 		cfg        = &config{args: append([]string(nil), args...)}
-		servers    = fs.String("servers", targetNames(), "comma-separated servers to run, in this order ("+targetNames()+")")
+		servers    = fs.String("servers", defaultTargetNames(), "comma-separated servers to run, in this order ("+targetNames()+")")
 		wls        = fs.String("workloads", workloadNames(), "comma-separated workloads to run ("+workloadNames()+")")
 		tests      = fs.String("tests", "", "redis-benchmark -t list for every workload (default: each workload's own, get,set)")
 		requests   = fs.Int("requests", 0, "redis-benchmark -n per test (default: each workload's own, a few seconds per row)")

@@ -150,6 +150,9 @@ func (h *harness) resolveBinaries(ctx context.Context) error {
 	if h.cfg.usesShoal() {
 		build(&h.bins.shoal, h.cfg.shoalBin, "shoal", buildShoal)
 	}
+	if slices.ContainsFunc(h.cfg.servers, func(t Target) bool { return t.NoPGO }) {
+		build(&h.bins.shoalNoPGO, "", "shoal with -pgo=off", buildShoalNoPGO)
+	}
 	if h.cfg.uses(kindCeiling) {
 		build(&h.bins.ceiling, h.cfg.ceilingBin, "ceiling", buildCeiling)
 	}

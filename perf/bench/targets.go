@@ -28,6 +28,11 @@ type Target struct {
 	// against ("" for none).
 	Baseline string
 	Ceiling  string
+	// NoPGO runs a shoal built with -pgo=off: beside a shoal built as
+	// usual (with cmd/shoal/default.pgo) it measures what PGO gains.
+	NoPGO bool
+	// Optional targets run only when --servers names them.
+	Optional bool
 }
 
 // The baselines and the ceiling.
@@ -53,6 +58,8 @@ var targets = []Target{
 		Doc: "shoal shard --io uring"},
 	{Name: "shoal-epoll", Kind: kindShoal, IO: "epoll", Baseline: baseline, Ceiling: ceilingName,
 		Doc: "shoal shard --io epoll"},
+	{Name: "shoal-nopgo", Kind: kindShoal, IO: "uring", NoPGO: true, Optional: true, Baseline: baseline, Ceiling: ceilingName,
+		Doc: "shoal shard --io uring built with -pgo=off (beside shoal-uring: what default.pgo gains; not run by default)"},
 	{Name: ceilingName, Kind: kindCeiling, Baseline: baseline, Ceiling: ceilingName,
 		Doc: "perf/ceiling: io_uring loop, resp.Parser, constant replies, no key space"},
 	{Name: clusterBaseline, Kind: kindRedisCluster, Baseline: clusterBaseline,
@@ -63,13 +70,14 @@ var targets = []Target{
 
 // binaries are the programs the harness runs.
 type binaries struct {
-	redis     string // redis-server
-	redisCLI  string // redis-cli, to create a Redis Cluster of 3 or more nodes
-	shoal     string // shoal
-	ceiling   string // perf/ceiling
-	benchmark string // redis-benchmark
-	memtier   string // memtier_benchmark; empty when not used
-	taskset   string // taskset; empty when pinning is off
+	redis      string // redis-server
+	redisCLI   string // redis-cli, to create a Redis Cluster of 3 or more nodes
+	shoal      string // shoal
+	shoalNoPGO string // shoal built with -pgo=off
+	ceiling    string // perf/ceiling
+	benchmark  string // redis-benchmark
+	memtier    string // memtier_benchmark; empty when not used
+	taskset    string // taskset; empty when pinning is off
 }
 
 // argv returns the command line that starts single-server target t
@@ -78,7 +86,11 @@ func (t Target) argv(b binaries, host string, port int, dir string, valueSize in
 	p := strconv.Itoa(port)
 	switch t.Kind {
 	case kindShoal:
-		return []string{b.shoal, "shard", "--port", p, "--bind", host, "--io", t.IO, "--dir", dir}
+		bin := b.shoal
+		if t.NoPGO {
+			bin = b.shoalNoPGO
+		}
+		return []string{bin, "shard", "--port", p, "--bind", host, "--io", t.IO, "--dir", dir}
 	case kindCeiling:
 		return []string{b.ceiling, "--port", p, "--bind", host, "--value-size", strconv.Itoa(valueSize)}
 	default:
@@ -123,6 +135,18 @@ func targetNames() string {
 	names := make([]string, len(targets))
 	for i, t := range targets {
 		names[i] = t.Name
+	}
+	return strings.Join(names, ",")
+}
+
+// defaultTargetNames are the targets run when --servers is not given:
+// every one but the optional ones.
+func defaultTargetNames() string {
+	var names []string
+	for _, t := range targets {
+		if !t.Optional {
+			names = append(names, t.Name)
+		}
 	}
 	return strings.Join(names, ",")
 }
