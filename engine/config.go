@@ -49,6 +49,8 @@ type Config struct {
 	ActiveExpireEffort     int
 	EnableProtectedConfigs string // "no", "yes" or "local": who may CONFIG SET a protected parameter
 	ConfigFile             string // the file read at start, if any
+	Maxmemory              int64  // bytes; 0: no limit. Over it, denyoom commands get -OOM
+	MaxmemoryPolicy        string // "noeviction", the one policy a shard has
 	ClusterEnabled         bool   // Redis Cluster mode: slots, MOVED, CROSSSLOT, CLUSTER
 	ClusterConfigFile      string // the nodes.conf of cluster mode, relative to dir
 
@@ -78,6 +80,7 @@ func DefaultConfig() *Config {
 		ProtectedMode:          true,
 		ActiveExpireEffort:     1,
 		EnableProtectedConfigs: "no",
+		MaxmemoryPolicy:        "noeviction",
 		ClusterConfigFile:      "nodes.conf",
 	}
 }
@@ -255,6 +258,27 @@ var params = []*param{
 			}
 			c.Hz = int(min(max(n, 1), 500))
 			return nil
+		}},
+	// maxmemory with the noeviction policy: past the limit, commands that
+	// may add memory are refused (-OOM) and the rest go on. The policies
+	// that evict keys are Redis's names that a shard does not have yet.
+	func() *param {
+		p := memParam("maxmemory", 0, func(c *Config) *int64 { return &c.Maxmemory })
+		p.apply = func(s *Shard) error { s.sampleMemory(); return nil }
+		return p
+	}(),
+	{name: "maxmemory-policy",
+		get: func(c *Config) string { return c.MaxmemoryPolicy },
+		set: func(c *Config, v []string) error {
+			switch p := strings.ToLower(v[0]); p {
+			case "noeviction":
+				c.MaxmemoryPolicy = p
+				return nil
+			case "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
+				"allkeys-lru", "allkeys-lfu", "allkeys-random":
+				return errors.New("argument must be 'noeviction': this shard does not evict keys")
+			}
+			return errors.New("argument(s) must be one of the following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction")
 		}},
 	memParam("proto-max-bulk-len", 1<<20, func(c *Config) *int64 { return &c.ProtoMaxBulkLen }),
 	memParam("client-query-buffer-limit", 1<<20, func(c *Config) *int64 { return &c.ClientQueryBufferLimit }),
@@ -616,6 +640,8 @@ var paramHelp = map[string]string{
 	"tcp-keepalive":             "TCP keepalive interval in seconds (0: off)",
 	"tcp-backlog":               "listen(2) backlog",
 	"hz":                        "housekeeping runs per second (1-500)",
+	"maxmemory":                 "memory limit in bytes (units: 100mb, 2gb ...); 0 for none. Past it, commands that may add memory get -OOM",
+	"maxmemory-policy":          "noeviction, the only policy: no key is evicted, writes are refused past maxmemory",
 	"proto-max-bulk-len":        "largest bulk string a client may send",
 	"client-query-buffer-limit": "largest unparsed input a client may hold",
 	"loglevel":                  "debug, verbose, notice or warning",

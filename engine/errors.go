@@ -19,6 +19,7 @@ const (
 	errSameObject      = "ERR source and destination objects are the same"
 	errNoAuthHello     = "NOPROTO unsupported protocol version"
 	errLoading         = "LOADING Redis is loading the dataset in memory"
+	errOOM             = "OOM command not allowed when used memory > 'maxmemory'."
 	errMaxClients      = "ERR max number of clients reached"
 	errTimeoutNegative = "ERR timeout is negative"
 	errIntRange        = "ERR value is out of range, value must between -2147483648 and 2147483647"

@@ -85,6 +85,9 @@ func (s *Shard) ActiveExpire(budgetNs int64) bool {
 func (s *Shard) Cron() {
 	s.Tick()
 	s.metrics.sample(s)
+	if s.Config.Maxmemory > 0 {
+		s.sampleMemory()
+	}
 	hz := s.Config.Hz
 	if hz <= 0 {
 		hz = 10

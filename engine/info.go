@@ -278,14 +278,8 @@ var memSamples = []metrics.Sample{
 }
 
 func (s *Shard) infoMemory(w *infoWriter) {
-	metrics.Read(memSamples)
-	v := func(i int) uint64 {
-		if memSamples[i].Value.Kind() == metrics.KindUint64 {
-			return memSamples[i].Value.Uint64()
-		}
-		return 0
-	}
-	used := v(0) - v(1) - v(2)
+	used := readUsedMemory()
+	v := memSample
 	if used > s.memPeak {
 		s.memPeak = used
 	}
@@ -299,9 +293,9 @@ func (s *Shard) infoMemory(w *infoWriter) {
 	ks := s.db.Stats()
 	w.kv("used_memory_dataset", ks.LiveBytes)
 	w.kv("total_system_memory", totalSystemMemory())
-	w.kv("maxmemory", 0)
-	w.kv("maxmemory_human", "0B")
-	w.kv("maxmemory_policy", "noeviction")
+	w.kv("maxmemory", s.Config.Maxmemory)
+	w.kv("maxmemory_human", humanBytes(uint64(s.Config.Maxmemory)))
+	w.kv("maxmemory_policy", s.Config.MaxmemoryPolicy)
 	if used > 0 {
 		w.kv("mem_fragmentation_ratio", float64(rss)/float64(used))
 	}

@@ -78,6 +78,7 @@ type Shard struct {
 	metrics    instMetrics
 	clock      func() int64  // unix ms; tests replace it
 	cluster    *clusterState // cluster mode's view of the cluster (clusterstate.go); nil when standalone
+	mem        memGuard      // maxmemory's reading of used memory (maxmemory.go)
 }
 
 // ShutdownAsked reports whether a SHUTDOWN command asked the loop to stop.
@@ -225,6 +226,10 @@ func (s *Shard) Exec(c *Client, argv [][]byte) {
 	case s.cluster != nil && cmd.hasKeys() && !s.routeHere(c, cmd, argv):
 		cmd.rejected++ // redirected (MOVED) or refused (CROSSSLOT, CLUSTERDOWN)
 		c.lastCmd = cmd
+	case cmd.Flags&FlagDenyOOM != 0 && s.overMaxmemory():
+		cmd.rejected++
+		c.lastCmd = cmd
+		c.Error(errOOM)
 	case s.loading && cmd.Flags&FlagLoading == 0:
 		cmd.rejected++
 		c.Error(errLoading)

@@ -66,6 +66,13 @@ func formatBanner(b bannerInfo) string {
 	}
 	fmt.Fprintf(&w, "  data:      %s/shard-<i>/\n", strings.TrimRight(b.Dir, "/"))
 	fmt.Fprintf(&w, "  I/O:       %s\n", describeBackends(b.Shards, b.IO))
+	if len(p.Shards) > 0 && p.Shards[0].MemCap > 0 {
+		if hasOption(b.ShardArgs, "maxmemory") {
+			w.WriteString("  memory:    maxmemory as given after --\n")
+		} else {
+			fmt.Fprintf(&w, "  memory:    maxmemory %s per shard (noeviction: writes refused past it)\n", numa.FormatBytes(p.Shards[0].MemCap))
+		}
+	}
 	if b.Profile != "" {
 		fmt.Fprintf(&w, "  profile:   %s, written to each shard's data dir on stop (SIGUSR2 to a shard: a snapshot)\n", b.Profile)
 	}

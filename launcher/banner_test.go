@@ -69,8 +69,20 @@ func TestBanner(t *testing.T) {
 			}
 		})
 	}
+	// The plan's memory cap is each shard's maxmemory, unless given after --.
+	capped := *plan
+	capped.Shards = []numa.ShardPlan{plan.Shards[0], plan.Shards[1]}
+	capped.Shards[0].MemCap, capped.Shards[1].MemCap = 25<<30, 25<<30
+	info := bannerInfo{Plan: &capped, Shards: shards, Bind: "127.0.0.1", AnnounceIP: "127.0.0.1"}
+	if got := formatBanner(info); !strings.Contains(got, "  memory:    maxmemory 25.0 GiB per shard (noeviction: writes refused past it)\n") {
+		t.Errorf("no memory line in\n%s", got)
+	}
+	info.ShardArgs = []string{"--MaxMemory", "1gb"}
+	if got := formatBanner(info); !strings.Contains(got, "  memory:    maxmemory as given after --\n") {
+		t.Errorf("no override memory line in\n%s", got)
+	}
 	// The note goes once protected-mode is set.
-	info := bannerInfo{Plan: plan, Shards: shards, Bind: "*", AnnounceIP: "10.0.0.5", ShardArgs: []string{"--protected-mode", "no"}}
+	info = bannerInfo{Plan: plan, Shards: shards, Bind: "*", AnnounceIP: "10.0.0.5", ShardArgs: []string{"--protected-mode", "no"}}
 	if strings.Contains(formatBanner(info), "protected-mode is yes") {
 		t.Error("protected-mode note despite --protected-mode")
 	}

@@ -307,6 +307,11 @@ func (l *Launcher) command(s *shard) *exec.Cmd {
 		"--cluster-enabled", "yes",
 		"--cluster-config-file", NodesConfFile,
 	)
+	if s.plan.MemCap > 0 && !hasOption(user, "maxmemory") {
+		// The plan's cap: each shard's share of its node's memory. A
+		// --maxmemory after -- overrides it.
+		args = append(args, "--maxmemory", strconv.FormatUint(s.plan.MemCap, 10))
+	}
 	if l.o.Profile != "" {
 		args = append(args, "--profile", l.o.Profile)
 	}
@@ -607,4 +612,15 @@ func lockDir(dir string) (unlock func(), err error) {
 	f.Truncate(0)
 	f.WriteString(strconv.Itoa(os.Getpid()) + "\n")
 	return func() { f.Close() }, nil
+}
+
+// hasOption reports whether shard arguments set the Redis option name
+// (--name, in any case).
+func hasOption(args []string, name string) bool {
+	for _, a := range args {
+		if n, ok := strings.CutPrefix(a, "--"); ok && strings.EqualFold(strings.SplitN(n, "=", 2)[0], name) {
+			return true
+		}
+	}
+	return false
 }

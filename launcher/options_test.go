@@ -48,6 +48,8 @@ func TestParseLaunchArgs(t *testing.T) {
 		{args: []string{"--", "/etc/shoal/shard.conf", "--loglevel", "warning"},
 			want: with(func(o *Options) { o.ShardArgs = []string{"/etc/shoal/shard.conf", "--loglevel", "warning"} })},
 		{args: []string{"--"}, want: defaults},
+		{args: []string{"--shard-memory", "8GB"}, want: with(func(o *Options) { o.Plan.MemCap = 8 << 30 })},
+		{args: []string{"--shard-memory=500m"}, want: with(func(o *Options) { o.Plan.MemCap = 500e6 })},
 		{args: []string{"--profile", "cpu", "--pprof", "6060"},
 			want: with(func(o *Options) { o.Profile, o.Pprof = "cpu", "127.0.0.1:6060" })},
 		{args: []string{"--profile=trace", "--pprof", "0.0.0.0:7000"},
@@ -67,6 +69,8 @@ func TestParseLaunchArgs(t *testing.T) {
 		{args: []string{"--announce-ip", "0.0.0.0"}, err: "must be the IP address clients reach"},
 		{args: []string{"--io", "kqueue"}, err: "must be uring, epoll or auto"},
 		{args: []string{"--ready-timeout", "0s"}, err: "must be a positive duration"},
+		{args: []string{"--shard-memory", "0"}, err: "must be a memory size"},
+		{args: []string{"--shard-memory", "lots"}, err: "must be a memory size"},
 		{args: []string{"--profile", "heap"}, err: "--profile heap: must be one of cpu, mem, allocs"},
 		{args: []string{"--pprof", "::1"}, err: "must be [HOST:]PORT"},
 		{args: []string{"--", "--pprof", "6060"}, err: "sets --pprof of every shard itself"},
@@ -105,7 +109,7 @@ func equalOptions(a, b Options) bool {
 		a.Plan.BasePort == b.Plan.BasePort && a.Bind == b.Bind && a.AnnounceIP == b.AnnounceIP &&
 		a.Dir == b.Dir && a.IO == b.IO && slices.Equal(a.ShardArgs, b.ShardArgs) &&
 		a.ReadyTimeout == b.ReadyTimeout && a.StopTimeout == b.StopTimeout &&
-		a.Profile == b.Profile && a.Pprof == b.Pprof
+		a.Profile == b.Profile && a.Pprof == b.Pprof && a.Plan.MemCap == b.Plan.MemCap
 }
 
 func TestParseTopoArgs(t *testing.T) {

@@ -282,6 +282,11 @@ func TestLaunchAndSIGTERM(t *testing.T) {
 				t.Errorf("shard %d: %s answered %q", i, pprofURL, body)
 			}
 		}
+		// Each shard runs with its share of the machine's memory as maxmemory.
+		if mem := do(t, port, "INFO", "memory"); !strings.Contains(mem, "maxmemory_policy:noeviction") ||
+			strings.Contains(mem, "maxmemory:0\r\n") || !strings.Contains(mem, "maxmemory:") {
+			t.Errorf("shard %d runs without the plan's maxmemory:\n%s", i, mem)
+		}
 		info := do(t, port, "INFO", "server")
 		for line := range strings.Lines(info) {
 			if v, ok := strings.CutPrefix(strings.TrimSpace(line), "process_id:"); ok {

@@ -1,0 +1,53 @@
+package engine
+
+import "runtime/metrics"
+
+// Maxmemory with the noeviction policy, as Redis's: once the memory the
+// shard uses is past maxmemory, commands flagged denyoom (those that may
+// add memory) are refused with -OOM; reads, deletes and everything else go
+// on, so a client can free memory.
+//
+// The used memory is INFO's used_memory (the Go heap and runtime memory in
+// use, from runtime/metrics), read once per cron tick because reading it
+// costs microseconds, plus what the key space has grown by since that read,
+// which the key space counts as it goes. A burst of writes between two
+// ticks is so counted at once; growth inside collection objects is seen at
+// the next tick (at most 1/hz later).
+type memGuard struct {
+	used    int64 // used_memory at the last sample
+	kvBytes int64 // the key space's TotalBytes at the last sample
+}
+
+// readUsedMemory is INFO's used_memory: memory the Go runtime has mapped,
+// less heap that is free or returned to the OS. It costs a few
+// microseconds.
+// It leaves every one of memSamples read, for memSample.
+func readUsedMemory() uint64 {
+	metrics.Read(memSamples)
+	return memSample(0) - memSample(1) - memSample(2)
+}
+
+// memSample is memSamples[i] as last read.
+func memSample(i int) uint64 {
+	if memSamples[i].Value.Kind() == metrics.KindUint64 {
+		return memSamples[i].Value.Uint64()
+	}
+	return 0
+}
+
+// sampleMemory refreshes the guard's reading. The cron calls it while
+// maxmemory is set, and setting maxmemory calls it.
+func (s *Shard) sampleMemory() {
+	s.mem.used = int64(readUsedMemory())
+	s.mem.kvBytes = s.db.Stats().TotalBytes
+}
+
+// usedMemory is the guard's estimate of used_memory now. O(1).
+func (s *Shard) usedMemory() int64 {
+	return s.mem.used + s.db.Stats().TotalBytes - s.mem.kvBytes
+}
+
+// overMaxmemory reports whether a denyoom command must be refused.
+func (s *Shard) overMaxmemory() bool {
+	return s.Config.Maxmemory > 0 && s.usedMemory() > s.Config.Maxmemory
+}
