@@ -50,8 +50,9 @@ type Client struct {
 	readonly bool // READONLY (cluster mode): shown as flag r; a shard has no replicas, so it changes no routing
 
 	shard   *Shard
-	pending bool // queued on Shard.Pending
-	closed  bool // Unregister'ed
+	blk     *blockedOn // what the client waits for in a blocking command (blocking.go); nil when not blocked
+	pending bool       // queued on Shard.Pending
+	closed  bool       // Unregister'ed
 }
 
 // CLIENT REPLY modes, as Redis's CLIENT_REPLY_OFF / _SKIP / _SKIP_NEXT.
@@ -131,6 +132,9 @@ func (c *Client) appendInfoLine(b []byte, now int64) []byte {
 	b = strconv.AppendInt(b, (now-c.lastAt)/1000, 10)
 	b = append(b, " flags="...)
 	flags := len(b)
+	if c.blk != nil {
+		b = append(b, 'b')
+	}
 	if c.Flags&CloseASAP != 0 {
 		b = append(b, 'A')
 	}

@@ -53,6 +53,10 @@ type Config struct {
 	MaxmemoryPolicy        string // "noeviction", the one policy a shard has
 	ClusterEnabled         bool   // Redis Cluster mode: slots, MOVED, CROSSSLOT, CLUSTER
 	ClusterConfigFile      string // the nodes.conf of cluster mode, relative to dir
+	ListMaxListpackSize    int    // quicklist node limit of new lists: < 0 a size class (-1 4 KB .. -5 64 KB), > 0 entries
+	SetMaxIntsetEntries    int    // largest set kept as an intset; one more member converts it to a hashtable
+	HashMaxListpackEntries int    // most fields a hash keeps as a listpack; one more converts it to a hashtable
+	HashMaxListpackValue   int64  // longest field or value a listpack hash takes; a longer one converts it
 
 	// Cluster is the cluster configuration of cluster mode, read from
 	// ClusterConfigFile by LoadCluster before the shard is made. It is
@@ -82,6 +86,10 @@ func DefaultConfig() *Config {
 		EnableProtectedConfigs: "no",
 		MaxmemoryPolicy:        "noeviction",
 		ClusterConfigFile:      "nodes.conf",
+		ListMaxListpackSize:    -2,
+		SetMaxIntsetEntries:    512,
+		HashMaxListpackEntries: 512,
+		HashMaxListpackValue:   64,
 	}
 }
 
@@ -310,6 +318,33 @@ var params = []*param{
 	// (clusterstate.go).
 	immutable(boolParam("cluster-enabled", func(c *Config) *bool { return &c.ClusterEnabled })),
 	immutable(stringParam("cluster-config-file", func(c *Config) *string { return &c.ClusterConfigFile })),
+	// The node size of lists created from now on (lists.go); Redis
+	// accepts any int and clamps it when it makes a list, and so do we.
+	// Both of Redis's names are listed, as CONFIG GET list* shows them.
+	intParam("list-max-listpack-size", math.MinInt32, math.MaxInt32, func(c *Config) *int { return &c.ListMaxListpackSize }),
+	intParam("list-max-ziplist-size", math.MinInt32, math.MaxInt32, func(c *Config) *int { return &c.ListMaxListpackSize }),
+	// Quicklist nodes are never compressed: 0 is the only depth.
+	{name: "list-compress-depth",
+		get: func(*Config) string { return "0" },
+		set: func(c *Config, v []string) error {
+			if _, err := parseIntRange(v[0], 0, math.MaxInt32); err != nil {
+				return err
+			}
+			if v[0] != "0" {
+				return errors.New("argument must be 0: list nodes are not compressed")
+			}
+			return nil
+		}},
+	// Sets of integers up to this size are intsets (sets.go); Redis's
+	// range is [0, LONG_MAX].
+	intParam("set-max-intset-entries", 0, math.MaxInt64, func(c *Config) *int { return &c.SetMaxIntsetEntries }),
+	// Hashes within both limits are listpacks (hashes.go); Redis's ranges
+	// are [0, LONG_MAX], the value limit a memory value. Both of Redis's
+	// names are listed, as CONFIG GET hash* shows them.
+	intParam("hash-max-listpack-entries", 0, math.MaxInt64, func(c *Config) *int { return &c.HashMaxListpackEntries }),
+	intParam("hash-max-ziplist-entries", 0, math.MaxInt64, func(c *Config) *int { return &c.HashMaxListpackEntries }),
+	memParam("hash-max-listpack-value", 0, func(c *Config) *int64 { return &c.HashMaxListpackValue }),
+	memParam("hash-max-ziplist-value", 0, func(c *Config) *int64 { return &c.HashMaxListpackValue }),
 	// Shoal writes no RDB snapshots: the only save policy is none.
 	{name: "save",
 		get: func(*Config) string { return "" },
@@ -652,6 +687,9 @@ var paramHelp = map[string]string{
 	"pidfile":                   "write the process id to this file",
 	"protected-mode":            "refuse clients from other hosts (yes/no)",
 	"active-expire-effort":      "effort spent reclaiming expired keys (1-10)",
+	"set-max-intset-entries":    "largest set of integers kept as a compact intset",
+	"hash-max-listpack-entries": "most fields a hash keeps as a compact listpack",
+	"hash-max-listpack-value":   "longest field or value a listpack hash takes (bytes)",
 	"daemonize":                 "no: Shoal runs in the foreground (use systemd)",
 	"save":                      `RDB snapshots: "" (none; Shoal writes none)`,
 	"appendonly":                "no: a shard keeps no append only file",

@@ -169,6 +169,7 @@ func init() {
 					Syntax:     "connection-name",
 					Proc:       clientSetnameCmd,
 				},
+				clientUnblockRow, // blocking.go
 			},
 		},
 	)

@@ -84,6 +84,7 @@ func (s *Shard) ActiveExpire(budgetNs int64) bool {
 // rehashing (Redis's activerehashing: 1 ms per call at most).
 func (s *Shard) Cron() {
 	s.Tick()
+	s.expireBlocked()
 	s.metrics.sample(s)
 	if s.Config.Maxmemory > 0 {
 		s.sampleMemory()

@@ -134,9 +134,9 @@ func (s *Shard) infoSection(name string) (title, body string) {
 		w.kv("maxclients", s.Config.MaxClients)
 		w.kv("client_recent_max_input_buffer", maxIn)
 		w.kv("client_recent_max_output_buffer", maxOut)
-		w.kv("blocked_clients", 0)
+		w.kv("blocked_clients", len(s.block.clients))
 		w.kv("tracking_clients", 0)
-		w.kv("clients_in_timeout_table", 0)
+		w.kv("clients_in_timeout_table", s.block.timeouts)
 	case "memory":
 		title = "Memory"
 		s.infoMemory(w)

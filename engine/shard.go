@@ -58,6 +58,10 @@ type Shard struct {
 	// Pending lists the clients whose output grew or that must be closed,
 	// each once; the loop sends their output and empties the list.
 	Pending []*Client
+	// Unblocked lists the clients that left a blocking command (served,
+	// timed out, CLIENT UNBLOCK) since the loop last emptied it: the loop
+	// runs the input each held back while blocked (blocking.go).
+	Unblocked []*Client
 
 	db         *kv.Store
 	cmds       *commandTable
@@ -79,6 +83,7 @@ type Shard struct {
 	clock      func() int64  // unix ms; tests replace it
 	cluster    *clusterState // cluster mode's view of the cluster (clusterstate.go); nil when standalone
 	mem        memGuard      // maxmemory's reading of used memory (maxmemory.go)
+	block      blockState    // blocked clients and the keys they wait on (blocking.go)
 }
 
 // ShutdownAsked reports whether a SHUTDOWN command asked the loop to stop.
@@ -179,6 +184,7 @@ func (s *Shard) Unregister(c *Client) {
 	}
 	c.closed = true
 	delete(s.clients, c.ID)
+	s.dropBlocked(c)
 }
 
 // Clients returns the number of registered clients.
@@ -236,6 +242,9 @@ func (s *Shard) Exec(c *Client, argv [][]byte) {
 	default:
 		c.lastCmd = cmd
 		s.call(c, cmd, argv)
+		if len(s.block.waiting) > 0 && cmd.Flags&FlagWrite != 0 && c.blk == nil {
+			s.afterWrite(cmd, argv) // serve clients blocked on the keys it wrote
+		}
 	}
 	if c.reply != 0 {
 		c.applyReplyMode(mark)

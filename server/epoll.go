@@ -69,6 +69,7 @@ func (b *epollBackend) run() error {
 	s := b.s
 	defer unix.Close(b.epfd)
 	for !s.stop.Load() && !s.shard.ShutdownAsked() {
+		s.resumeUnblocked()
 		b.flush()
 		timeout := int(s.untilCron().Milliseconds())
 		n, err := unix.EpollWait(b.epfd, b.events, timeout)

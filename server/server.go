@@ -289,6 +289,9 @@ func (s *Server) process(c *conn, buf []byte) int {
 		if c.cli.Flags&(engine.CloseAfterReply|engine.CloseASAP) != 0 {
 			return len(buf)
 		}
+		if c.cli.Blocked() {
+			break // the rest waits in c.in until resumeUnblocked
+		}
 		args, n, err := c.parser.Parse(buf[off:])
 		if err != nil {
 			s.shard.ProtocolError(c.cli, err.Error())
@@ -386,7 +389,7 @@ func (s *Server) cron(now int64, closeConn func(*conn)) {
 		s.lastClientsCron = now
 		limit := s.shard.Now() - int64(s.cfg.Timeout)*1000
 		for _, c := range s.conns {
-			if c != nil && !c.closing && c.cli.LastActive() < limit {
+			if c != nil && !c.closing && !c.cli.Blocked() && c.cli.LastActive() < limit {
 				s.log.Logf(rlog.Verbose, "Closing idle client")
 				closeConn(c)
 			}
@@ -430,6 +433,24 @@ func (s *Server) connOf(cli *engine.Client) *conn {
 		return c
 	}
 	return nil
+}
+
+// resumeUnblocked runs the commands that clients which left a blocking
+// command (engine.Shard.Unblocked) received while they were blocked. A
+// command run here may unblock others, who are then run in turn; each
+// client's held input is finite, so the list drains.
+func (s *Server) resumeUnblocked() {
+	for i := 0; i < len(s.shard.Unblocked); i++ {
+		c := s.connOf(s.shard.Unblocked[i])
+		if c == nil || c.closing || len(c.in) == 0 {
+			continue
+		}
+		n := s.process(c, c.in)
+		c.in = c.in[:copy(c.in, c.in[n:])]
+		c.cli.QueryBuf, c.cli.QueryFree = len(c.in), cap(c.in)-len(c.in)
+	}
+	clear(s.shard.Unblocked)
+	s.shard.Unblocked = s.shard.Unblocked[:0]
 }
 
 // consumeInPlace handles n bytes the kernel wrote directly after c.in.

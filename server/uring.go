@@ -158,6 +158,7 @@ func (b *uringBackend) run() error {
 	}
 	b.armWake()
 	for !s.stop.Load() && !s.shard.ShutdownAsked() {
+		s.resumeUnblocked()
 		b.flush()
 		if _, err := b.ring.SubmitAndWait(1, s.untilCron()); err != nil &&
 			!errors.Is(err, unix.EINTR) && !errors.Is(err, unix.EBUSY) && !errors.Is(err, unix.ETIME) {

@@ -185,13 +185,10 @@ func (g *gen) mutate(args []string) []string {
 
 // GenOtherTypes are the value types besides strings that generated
 // streams create keys of, so that every command meets keys it must answer
-// WRONGTYPE to (or overwrite, rename, copy, expire). Shoal has only
-// strings so far: the collection types ("list", "set", "hash", "zset")
-// are added here as each comes to exist. Until then WRONGTYPE is covered
-// by the engine's tests, which insert objects directly, and the
-// hand-written *-on-list and *-on-collections cases are accepted
-// differences.
-var GenOtherTypes = []string{}
+// WRONGTYPE to (or overwrite, rename, copy, expire). "zset" joins them
+// when sorted sets exist; until then the hand-written *-on-collections
+// cases are accepted differences.
+var GenOtherTypes = []string{"list", "set", "hash"}
 
 // otherTypeWeight is w when the generator creates keys of other types,
 // else 0 (a zero weight is never drawn).
