@@ -25,10 +25,21 @@
 // another node serves before running them (clusterstate.go), and the
 // CLUSTER family reads it (cluster.go).
 //
+// # Blocking commands
+//
+// A client in BLPOP and the like is parked (blocking.go): Client.Blocked
+// tells the loop not to run its next commands, a write to a key someone
+// waits on serves the waiters in arrival order at once, Cron times them
+// out, and every client that leaves the state is listed in
+// Shard.Unblocked for the loop to run the input it held back.
+//
 // # Files
 //
-// One command family per file (strings.go, keys.go, connection.go,
-// server.go, cluster.go), each registering its commands in the table; keyspace work
-// (db.go) apart from argument parsing and reply writing; error strings in
-// errors.go.
+// One command family per file (strings.go, keys.go, hashes.go, sets.go,
+// lists.go with blocking.go, connection.go, server.go, cluster.go), each
+// registering its commands in the table; each collection type's value in
+// a file of its own (hashobj.go, setobj.go, listobj.go) over the containers
+// of engine/internal (listpack, intset, quicklist, dict, zset); keyspace
+// work (db.go) apart from argument parsing and reply writing; error strings
+// in errors.go; maxmemory.go the memory limit.
 package engine
