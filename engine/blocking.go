@@ -9,7 +9,8 @@ import (
 )
 
 // Blocking commands (Redis's blocked.c), used by the list family's BLPOP,
-// BRPOP, BLMOVE, BRPOPLPUSH and BLMPOP.
+// BRPOP, BLMOVE, BRPOPLPUSH and BLMPOP and the sorted set family's
+// BZPOPMIN, BZPOPMAX and BZMPOP.
 //
 // A blocking command that finds nothing to serve calls Shard.blockClient: the
 // client is filed, in arrival order, under each key it waits on, with a
@@ -65,6 +66,7 @@ type blockedOn struct {
 	keys     [][]byte // the keys waited on, each once (aliasing argv)
 	deadline int64    // unix ms; 0 waits forever
 	idx      int      // position in blockState.clients
+	typ      uint8    // the value type that serves it (typeList, typeZSet)
 }
 
 // blockState is the shard's side of blocking.
@@ -151,6 +153,13 @@ func (s *Shard) retrySkips(key []byte) bool {
 // the command is retried, it only notes that the client stays blocked.
 // O(len(argv)), with one allocation for the command's copy.
 func (s *Shard) blockClient(c *Client, argv [][]byte, first, last int, deadline int64) {
+	s.blockClientOn(c, argv, first, last, deadline, typeList)
+}
+
+// blockClientOn is blockClient for a command that a key of type typ
+// serves (typeList for the list family, typeZSet for BZPOPMIN and the
+// like).
+func (s *Shard) blockClientOn(c *Client, argv [][]byte, first, last int, deadline int64, typ uint8) {
 	if s.block.retryKey != nil {
 		s.block.stillBlocked = true
 		return
@@ -165,7 +174,7 @@ func (s *Shard) blockClient(c *Client, argv [][]byte, first, last int, deadline 
 		buf = append(buf, a...)
 		cp[i] = buf[len(buf)-len(a) : len(buf) : len(buf)]
 	}
-	b := &blockedOn{cmd: c.lastCmd, argv: cp, deadline: deadline, idx: len(s.block.clients)}
+	b := &blockedOn{cmd: c.lastCmd, argv: cp, deadline: deadline, idx: len(s.block.clients), typ: typ}
 	if s.block.waiting == nil {
 		s.block.waiting = make(map[string][]*Client)
 		s.block.readySet = make(map[string]bool)
@@ -257,18 +266,23 @@ func (s *Shard) afterWrite(cmd *Command, argv [][]byte) {
 }
 
 // serveKey serves the clients waiting on key, first come first served,
-// while it holds a non-empty list. Each round serves one client or stops.
+// while it holds a value: each round serves the first client waiting for
+// the key's type (a list or a sorted set), or stops.
 func (s *Shard) serveKey(key []byte) {
 	for n := len(s.block.waiting[string(key)]); n > 0; n-- {
-		w := s.block.waiting[string(key)]
-		if len(w) == 0 {
-			return
-		}
 		r := s.exists(key)
-		if r == kv.Nil || s.typeOf(r) != typeList {
+		if r == kv.Nil {
 			return
 		}
-		if !s.retry(w[0], key) {
+		typ := s.typeOf(r)
+		var next *Client
+		for _, w := range s.block.waiting[string(key)] {
+			if w.blk.typ == typ {
+				next = w
+				break
+			}
+		}
+		if next == nil || !s.retry(next, key) {
 			return
 		}
 	}
@@ -295,6 +309,7 @@ func (s *Shard) retry(c *Client, key []byte) bool {
 		return false
 	}
 	s.unblock(c)
+	s.touchServed(b.cmd, b.argv, key) // for WATCH (multi.go)
 	s.signalKeys(b.cmd, b.argv)
 	return true
 }

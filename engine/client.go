@@ -50,9 +50,11 @@ type Client struct {
 	readonly bool // READONLY (cluster mode): shown as flag r; a shard has no replicas, so it changes no routing
 
 	shard   *Shard
-	blk     *blockedOn // what the client waits for in a blocking command (blocking.go); nil when not blocked
-	pending bool       // queued on Shard.Pending
-	closed  bool       // Unregister'ed
+	blk     *blockedOn  // what the client waits for in a blocking command (blocking.go); nil when not blocked
+	subs    *clientSubs // its pub/sub subscriptions (pubsub.go); nil until it first subscribes
+	tx      *txState    // MULTI and WATCH state (multi.go); nil until the first MULTI or WATCH
+	pending bool        // queued on Shard.Pending
+	closed  bool        // Unregister'ed
 }
 
 // CLIENT REPLY modes, as Redis's CLIENT_REPLY_OFF / _SKIP / _SKIP_NEXT.
@@ -132,8 +134,17 @@ func (c *Client) appendInfoLine(b []byte, now int64) []byte {
 	b = strconv.AppendInt(b, (now-c.lastAt)/1000, 10)
 	b = append(b, " flags="...)
 	flags := len(b)
+	if c.subscribed() {
+		b = append(b, 'P')
+	}
+	if c.inMulti() {
+		b = append(b, 'x')
+	}
 	if c.blk != nil {
 		b = append(b, 'b')
+	}
+	if c.tx != nil && c.tx.dirty {
+		b = append(b, 'd')
 	}
 	if c.Flags&CloseASAP != 0 {
 		b = append(b, 'A')
@@ -152,11 +163,26 @@ func (c *Client) appendInfoLine(b []byte, now int64) []byte {
 	}
 	b = append(b, " db="...)
 	b = strconv.AppendInt(b, int64(c.db), 10)
-	b = append(b, " sub=0 psub=0 ssub=0 multi=-1 qbuf="...)
+	b = append(b, " sub="...)
+	var sub, psub, ssub int
+	if c.subs != nil {
+		sub, psub, ssub = len(c.subs.channels), len(c.subs.patterns), len(c.subs.shard)
+	}
+	b = strconv.AppendInt(b, int64(sub), 10)
+	b = append(b, " psub="...)
+	b = strconv.AppendInt(b, int64(psub), 10)
+	b = append(b, " ssub="...)
+	b = strconv.AppendInt(b, int64(ssub), 10)
+	b = append(b, " multi="...)
+	queued, multiMem := c.txInfo()
+	b = strconv.AppendInt(b, int64(queued), 10)
+	b = append(b, " qbuf="...)
 	b = strconv.AppendInt(b, int64(c.QueryBuf), 10)
 	b = append(b, " qbuf-free="...)
 	b = strconv.AppendInt(b, int64(c.QueryFree), 10)
-	b = append(b, " argv-mem=0 multi-mem=0 rbs="...)
+	b = append(b, " argv-mem=0 multi-mem="...)
+	b = strconv.AppendInt(b, int64(multiMem), 10)
+	b = append(b, " rbs="...)
 	b = strconv.AppendInt(b, int64(cap(c.Out)), 10)
 	b = append(b, " rbp="...)
 	b = strconv.AppendInt(b, int64(cap(c.Out)), 10)

@@ -233,10 +233,13 @@ func (s *Shard) routeHere(c *Client, cmd *Command, argv [][]byte) bool {
 			}
 		}
 	}
+	// Shard channels are served while the cluster is down, as Redis's
+	// cluster-allow-pubsubshard-when-down (default yes) has it.
+	shardPubsub := cmd.Flags&FlagPubsub != 0
 	switch {
-	case slot < 0 || owner == cs.myself && cs.ok:
+	case slot < 0 || owner == cs.myself && (cs.ok || shardPubsub):
 		return true
-	case !cs.ok:
+	case !cs.ok && !shardPubsub:
 		c.Error(errClusterDown)
 	default:
 		s.replyMoved(c, uint16(slot), owner)

@@ -53,10 +53,14 @@ type Config struct {
 	MaxmemoryPolicy        string // "noeviction", the one policy a shard has
 	ClusterEnabled         bool   // Redis Cluster mode: slots, MOVED, CROSSSLOT, CLUSTER
 	ClusterConfigFile      string // the nodes.conf of cluster mode, relative to dir
+	NotifyKeyspaceEvents   int    // classes of keyspace notifications sent (notify.go's notify* bits); 0: none
 	ListMaxListpackSize    int    // quicklist node limit of new lists: < 0 a size class (-1 4 KB .. -5 64 KB), > 0 entries
 	SetMaxIntsetEntries    int    // largest set kept as an intset; one more member converts it to a hashtable
 	HashMaxListpackEntries int    // most fields a hash keeps as a listpack; one more converts it to a hashtable
 	HashMaxListpackValue   int64  // longest field or value a listpack hash takes; a longer one converts it
+	ZsetMaxListpackEntries int    // most members a sorted set keeps as a listpack; one more converts it to a skiplist
+	ZsetMaxListpackValue   int64  // longest member a listpack sorted set takes; a longer one converts it
+	HLLSparseMaxBytes      int64  // largest sparse HyperLogLog (header included); a longer one turns dense
 
 	// Cluster is the cluster configuration of cluster mode, read from
 	// ClusterConfigFile by LoadCluster before the shard is made. It is
@@ -90,6 +94,9 @@ func DefaultConfig() *Config {
 		SetMaxIntsetEntries:    512,
 		HashMaxListpackEntries: 512,
 		HashMaxListpackValue:   64,
+		ZsetMaxListpackEntries: 128,
+		ZsetMaxListpackValue:   64,
+		HLLSparseMaxBytes:      3000,
 	}
 }
 
@@ -308,6 +315,21 @@ var params = []*param{
 	immutable(enumParam("enable-protected-configs", []string{"no", "yes", "local"},
 		func(c *Config) *string { return &c.EnableProtectedConfigs })),
 	intParam("active-expire-effort", 1, 10, func(c *Config) *int { return &c.ActiveExpireEffort }),
+	// Keyspace notifications (notify.go): Redis's class letters, read in
+	// any order, reported in its canonical form.
+	{name: "notify-keyspace-events",
+		get: func(c *Config) string { return formatNotifyFlags(c.NotifyKeyspaceEvents) },
+		set: func(c *Config, v []string) error {
+			if len(v) != 1 {
+				return errors.New("wrong number of arguments")
+			}
+			flags, ok := parseNotifyFlags(v[0])
+			if !ok {
+				return errors.New(errNotifyClasses)
+			}
+			c.NotifyKeyspaceEvents = flags
+			return nil
+		}},
 	// Shoal runs in the foreground (supervised by its launcher or systemd);
 	// "no" is the only value, as a Go process cannot fork itself away.
 	immutable(onlyNo("daemonize", "daemonize yes is not supported: run Shoal under systemd or its launcher")),
@@ -345,6 +367,15 @@ var params = []*param{
 	intParam("hash-max-ziplist-entries", 0, math.MaxInt64, func(c *Config) *int { return &c.HashMaxListpackEntries }),
 	memParam("hash-max-listpack-value", 0, func(c *Config) *int64 { return &c.HashMaxListpackValue }),
 	memParam("hash-max-ziplist-value", 0, func(c *Config) *int64 { return &c.HashMaxListpackValue }),
+	// Sorted sets within both limits are listpacks (zsets.go); Redis's
+	// ranges are [0, LONG_MAX], the value limit a memory value.
+	intParam("zset-max-listpack-entries", 0, math.MaxInt64, func(c *Config) *int { return &c.ZsetMaxListpackEntries }),
+	intParam("zset-max-ziplist-entries", 0, math.MaxInt64, func(c *Config) *int { return &c.ZsetMaxListpackEntries }),
+	memParam("zset-max-listpack-value", 0, func(c *Config) *int64 { return &c.ZsetMaxListpackValue }),
+	memParam("zset-max-ziplist-value", 0, func(c *Config) *int64 { return &c.ZsetMaxListpackValue }),
+	// HyperLogLogs turn dense past this size (hllobj.go); Redis's range is
+	// [0, LONG_MAX], a memory value.
+	memParam("hll-sparse-max-bytes", 0, func(c *Config) *int64 { return &c.HLLSparseMaxBytes }),
 	// Shoal writes no RDB snapshots: the only save policy is none.
 	{name: "save",
 		get: func(*Config) string { return "" },
@@ -687,9 +718,13 @@ var paramHelp = map[string]string{
 	"pidfile":                   "write the process id to this file",
 	"protected-mode":            "refuse clients from other hosts (yes/no)",
 	"active-expire-effort":      "effort spent reclaiming expired keys (1-10)",
+	"notify-keyspace-events":    "keyspace notifications to publish: Redis's class letters (K E g $ l s h z x e t m d n A); empty for none",
 	"set-max-intset-entries":    "largest set of integers kept as a compact intset",
 	"hash-max-listpack-entries": "most fields a hash keeps as a compact listpack",
 	"hash-max-listpack-value":   "longest field or value a listpack hash takes (bytes)",
+	"zset-max-listpack-entries": "most members a sorted set keeps as a compact listpack",
+	"zset-max-listpack-value":   "longest member a listpack sorted set takes (bytes)",
+	"hll-sparse-max-bytes":      "largest sparse HyperLogLog, header included; a longer one turns dense (bytes)",
 	"daemonize":                 "no: Shoal runs in the foreground (use systemd)",
 	"save":                      `RDB snapshots: "" (none; Shoal writes none)`,
 	"appendonly":                "no: a shard keeps no append only file",

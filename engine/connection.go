@@ -211,9 +211,15 @@ func clientTypeByName(b []byte) int {
 	return -1
 }
 
-// clientType is the type of c. A shard has no replication links and no
-// client is in subscribed mode, so every client is a normal one.
-func clientType(c *Client) int { return clientTypeNormal }
+// clientType is the type of c, as Redis's getClientType: pubsub for a
+// client with subscriptions (pubsub.go), else normal (a shard has no
+// replication links).
+func clientType(c *Client) int {
+	if c.subscribed() {
+		return clientTypePubsub
+	}
+	return clientTypeNormal
+}
 
 // defaultUser is the one ACL user a shard has. Like Redis's default user
 // as it starts (nopass), it accepts any password.
@@ -239,6 +245,17 @@ func validClientAttr(v []byte) bool {
 func pingCmd(s *Shard, c *Client, argv [][]byte) {
 	if len(argv) > 2 {
 		c.Error(errWrongArgs("ping"))
+		return
+	}
+	if c.subscribed() && !c.Resp3 {
+		// In RESP2 subscribed mode PING answers in the shape of a message.
+		c.ArrayLen(2)
+		c.BulkString("pong")
+		if len(argv) == 1 {
+			c.BulkString("")
+		} else {
+			c.Bulk(argv[1])
+		}
 		return
 	}
 	if len(argv) == 1 {
@@ -374,6 +391,8 @@ func quitCmd(s *Shard, c *Client, argv [][]byte) {
 // the flags it lists, and no-evict is not among them); READONLY is undone.
 // Any per-connection state a command family adds must be cleared here too.
 func resetCmd(s *Shard, c *Client, argv [][]byte) {
+	s.discardTx(c) // MULTI and WATCH (multi.go)
+	s.dropSubscriptions(c)
 	c.db = 0
 	c.readonly = false
 	c.Resp3 = false

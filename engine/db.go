@@ -56,9 +56,15 @@ func (s *Shard) expired(r kv.Ref) bool {
 
 // expireNow deletes the key at r because its time to live ran out.
 func (s *Shard) expireNow(r kv.Ref) {
+	s.notifyExpired(r) // "expired", while the key's name is still there (notify.go)
+	// watched is nil unless a client watches the key (multi.go).
+	watched := s.watchedExpiring(r)
 	s.db.Delete(r)
 	s.Stats.ExpiredKeys++
 	s.dirty++
+	if watched != nil {
+		s.touchKey(watched)
+	}
 }
 
 // lookup finds key, deleting it first if it has expired (lazy expiry), and
@@ -85,6 +91,7 @@ func (s *Shard) lookupRead(key []byte) kv.Ref {
 	r := s.lookup(key)
 	if r == kv.Nil {
 		s.Stats.KeyspaceMisses++
+		s.notify(notifyKeyMiss, "keymiss", key)
 	} else {
 		s.Stats.KeyspaceHits++
 	}
@@ -127,7 +134,9 @@ func (s *Shard) setString(key, val []byte, enc uint8, expire int64, keepTTL bool
 			expire = kv.NoExpire
 		}
 		s.dirty++
-		return s.db.InsertString(key, val, m, expire)
+		r = s.db.InsertString(key, val, m, expire)
+		s.notifyNew(key)
+		return r
 	}
 	if s.expired(r) {
 		s.expireNow(r)
@@ -135,7 +144,9 @@ func (s *Shard) setString(key, val []byte, enc uint8, expire int64, keepTTL bool
 			expire = kv.NoExpire
 		}
 		s.dirty++
-		return s.db.InsertString(key, val, m, expire)
+		r = s.db.InsertString(key, val, m, expire)
+		s.notifyNew(key)
+		return r
 	}
 	s.db.SetString(r, val)
 	s.db.SetMeta(r, m)

@@ -33,12 +33,22 @@
 // out, and every client that leaves the state is listed in
 // Shard.Unblocked for the loop to run the input it held back.
 //
+// # Transactions
+//
+// A client in MULTI has each command checked by Exec as usual and then
+// queued instead of run; EXEC runs the queue with nothing in between
+// (multi.go). Exec runs write commands through Shard.run, which marks the
+// clients WATCHing a key the command changed; expiry (db.go), flushes
+// (server.go) and blocked clients served by a write (blocking.go) mark
+// them too. With no key watched, this costs one map-length test.
+//
 // # Files
 //
 // One command family per file (strings.go, keys.go, hashes.go, sets.go,
-// lists.go with blocking.go, connection.go, server.go, cluster.go), each
-// registering its commands in the table; each collection type's value in
-// a file of its own (hashobj.go, setobj.go, listobj.go) over the containers
+// lists.go with blocking.go, zsets.go, connection.go, server.go,
+// cluster.go), each registering its commands in the table; each
+// collection type's value in a file of its own (hashobj.go, setobj.go,
+// listobj.go, zsetobj.go) over the containers
 // of engine/internal (listpack, intset, quicklist, dict, zset); keyspace
 // work (db.go) apart from argument parsing and reply writing; error strings
 // in errors.go; maxmemory.go the memory limit.

@@ -248,7 +248,9 @@ func (s *Shard) lookupHashWrite(c *Client, key []byte) (r kv.Ref, h *hashObj, ok
 // allocates the object.
 func (s *Shard) newHash(key []byte) (kv.Ref, *hashObj) {
 	h := newHashObj()
-	return s.db.InsertObject(key, h, makeMeta(typeHash, encListpack, s.lruClock), kv.NoExpire), h
+	r := s.db.InsertObject(key, h, makeMeta(typeHash, encListpack, s.lruClock), kv.NoExpire)
+	s.notifyNew(key)
+	return r, h
 }
 
 // syncHashEnc records h's encoding in the Meta of its key r after a write
@@ -313,6 +315,7 @@ func hsetGeneric(s *Shard, c *Client, argv [][]byte, name string) {
 	}
 	s.syncHashEnc(r, h)
 	s.dirty += int64(len(argv)-2) / 2
+	s.notify(notifyHash, "hset", key)
 	if name == "hmset" {
 		c.OK()
 	} else {
@@ -340,6 +343,7 @@ func hsetnxCmd(s *Shard, c *Client, argv [][]byte) {
 	s.hashSet(h, field, argv[3])
 	s.syncHashEnc(r, h)
 	s.dirty++
+	s.notify(notifyHash, "hset", key)
 	c.Int(1)
 }
 
@@ -356,6 +360,7 @@ func hdelCmd(s *Shard, c *Client, argv [][]byte) {
 		return
 	}
 	deleted := int64(0)
+	removed := false
 	for _, f := range argv[2:] {
 		if !h.del(f) {
 			continue
@@ -363,10 +368,17 @@ func hdelCmd(s *Shard, c *Client, argv [][]byte) {
 		deleted++
 		if h.len() == 0 {
 			s.db.Delete(r)
+			removed = true
 			break
 		}
 	}
 	s.dirty += deleted
+	if deleted > 0 {
+		s.notify(notifyHash, "hdel", argv[1])
+		if removed {
+			s.notify(notifyGeneric, "del", argv[1])
+		}
+	}
 	c.Int(deleted)
 }
 
@@ -424,6 +436,7 @@ func hincrbyCmd(s *Shard, c *Client, argv [][]byte) {
 		s.syncHashEnc(r, h)
 	}
 	s.dirty++
+	s.notify(notifyHash, "hincrby", key)
 	c.Int(cur)
 }
 
@@ -470,6 +483,7 @@ func hincrbyfloatCmd(s *Shard, c *Client, argv [][]byte) {
 	s.hashSet(h, field, val)
 	s.syncHashEnc(r, h)
 	s.dirty++
+	s.notify(notifyHash, "hincrbyfloat", key)
 	c.Bulk(val)
 }
 

@@ -345,6 +345,7 @@ func delCmd(s *Shard, c *Client, argv [][]byte) {
 	var n int64
 	for _, key := range argv[1:] {
 		if s.deleteKey(key) {
+			s.notify(notifyGeneric, "del", key)
 			n++
 		}
 	}
@@ -473,11 +474,13 @@ func expireGeneric(s *Shard, c *Client, argv [][]byte, base int64, seconds bool,
 	if when <= s.nowMs {
 		s.db.Delete(r)
 		s.dirty++
+		s.notify(notifyGeneric, "del", argv[1])
 		c.Int(1)
 		return
 	}
 	s.db.SetExpire(r, when)
 	s.dirty++
+	s.notify(notifyGeneric, "expire", argv[1])
 	c.Int(1)
 }
 
@@ -542,6 +545,7 @@ func persistCmd(s *Shard, c *Client, argv [][]byte) {
 	}
 	s.db.SetExpire(r, kv.NoExpire)
 	s.dirty++
+	s.notify(notifyGeneric, "persist", argv[1])
 	c.Int(1)
 }
 
@@ -748,10 +752,12 @@ func (s *Shard) moveEntry(r kv.Ref, newKey []byte) {
 		obj := s.db.Obj(r)
 		s.db.Delete(r)
 		s.db.InsertObject(newKey, obj, m, at)
+		s.notifyNew(newKey)
 		return
 	}
 	s.db.InsertString(newKey, s.db.Str(r), m, at)
 	s.db.Delete(r)
+	s.notifyNew(newKey)
 }
 
 // renameGeneric is RENAME (nx false) and RENAMENX: the value, its encoding
@@ -782,6 +788,8 @@ func renameGeneric(s *Shard, c *Client, argv [][]byte, nx bool) {
 	}
 	s.moveEntry(r, dst)
 	s.dirty++
+	s.notify(notifyGeneric, "rename_from", src)
+	s.notify(notifyGeneric, "rename_to", dst)
 	if nx {
 		c.Int(1)
 	} else {
@@ -859,6 +867,8 @@ func copyCmd(s *Shard, c *Client, argv [][]byte) {
 		s.db.InsertString(dst, s.db.Str(r), m, at)
 	}
 	s.dirty++
+	s.notifyNew(dst)
+	s.notify(notifyGeneric, "copy_to", dst)
 	c.Int(1)
 }
 

@@ -66,5 +66,6 @@ func (s *Shard) listAt(r kv.Ref) *listObj { return s.db.Obj(r).(*listObj) }
 func (s *Shard) insertList(key []byte) (*listObj, kv.Ref) {
 	l := s.newListObj()
 	r := s.db.InsertObject(key, l, makeMeta(typeList, encQuicklist, s.lruClock), kv.NoExpire)
+	s.notifyNew(key)
 	return l, r
 }

@@ -302,6 +302,7 @@ func (s *Shard) lookupList(c *Client, key []byte, read bool) (l *listObj, r kv.R
 // deleteIfEmpty deletes the key at r when its list l has no element left.
 func (s *Shard) deleteIfEmpty(l *listObj, r kv.Ref) {
 	if l.Len() == 0 {
+		s.notifyRef(notifyGeneric, "del", r)
 		s.db.Delete(r)
 	}
 }
@@ -362,6 +363,7 @@ func pushGeneric(s *Shard, c *Client, argv [][]byte, head, xx bool) {
 		l, _ = s.insertList(argv[1])
 	}
 	s.listPush(l, argv[2:], head)
+	s.notify(notifyList, pushEvent(head), argv[1])
 	c.Int(int64(l.Len()))
 }
 
@@ -424,6 +426,7 @@ func popGeneric(s *Shard, c *Client, argv [][]byte, head bool) {
 	} else {
 		s.listPopReply(c, l, head, count, true)
 	}
+	s.notify(notifyList, popEvent(head), argv[1])
 	s.deleteIfEmpty(l, r)
 }
 
@@ -515,6 +518,7 @@ func (s *Shard) mpopFirst(c *Client, keys [][]byte, head bool, count int64) (ser
 		c.ArrayLen(2)
 		c.Bulk(key)
 		s.listPopReply(c, l, head, max(count, 1), count > 0)
+		s.notify(notifyList, popEvent(head), key)
 		s.deleteIfEmpty(l, r)
 		return true, true
 	}
@@ -659,6 +663,8 @@ func (s *Shard) lmoveGeneric(c *Client, src, dst []byte, fromHead, toHead bool) 
 	}
 	s.dirty += 2
 	c.Bulk(elem)
+	s.notify(notifyList, pushEvent(toHead), dst)
+	s.notify(notifyList, popEvent(fromHead), src)
 	s.deleteIfEmpty(sl, sr)
 }
 
@@ -880,6 +886,7 @@ func lsetCmd(s *Shard, c *Client, argv [][]byte) {
 		return
 	}
 	s.dirty++
+	s.notify(notifyList, "lset", argv[1])
 	c.OK()
 }
 
@@ -918,6 +925,7 @@ func linsertCmd(s *Shard, c *Client, argv [][]byte) {
 		if v.Equal(pivot) {
 			it.Insert(argv[4], after)
 			s.dirty++
+			s.notify(notifyList, "linsert", argv[1])
 			c.Int(int64(l.Len()))
 			return
 		}
@@ -965,6 +973,9 @@ func lremCmd(s *Shard, c *Client, argv [][]byte) {
 		}
 	}
 	s.dirty += removed
+	if removed > 0 {
+		s.notify(notifyList, "lrem", argv[1])
+	}
 	s.deleteIfEmpty(l, r)
 	c.Int(removed)
 }
@@ -998,6 +1009,7 @@ func ltrimCmd(s *Shard, c *Client, argv [][]byte) {
 		l.Clear()
 	}
 	s.dirty += int64(n - l.Len())
+	s.notify(notifyList, "ltrim", argv[1])
 	s.deleteIfEmpty(l, r)
 	c.OK()
 }

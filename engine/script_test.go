@@ -38,6 +38,9 @@ import (
 //
 //	sleep 1500      advance the shard's clock by 1500 ms (real sleep with -redis)
 //	client 2        the following commands come from a second client
+//	read            the current client's output not yet read: messages
+//	                published to it, further replies of a command that
+//	                sent several (nothing when there is none)
 //
 // -rewrite writes the replies Shoal gives as the expected output. -redis
 // ADDR runs every block not marked "shoal" or "cluster" against a real
@@ -229,6 +232,12 @@ func runBlock(t *testing.T, b *scriptBlock) []string {
 			}
 			c = clients[f[1]]
 			continue
+		case len(f) == 1 && f[0] == "read":
+			if len(c.Out) > 0 {
+				got = append(got, renderAll(t, c.Out)...)
+			}
+			c.Out = c.Out[:0]
+			continue
 		}
 		args, err := resp.SplitArgs([]byte(line))
 		if err != nil || len(args) == 0 {
@@ -238,6 +247,7 @@ func runBlock(t *testing.T, b *scriptBlock) []string {
 		c.Out = c.Out[:0]
 		s.Exec(c, args)
 		got = append(got, renderAll(t, c.Out)...)
+		c.Out = c.Out[:0] // rendered; what others publish to c comes after
 	}
 	return got
 }
@@ -339,6 +349,19 @@ func runBlockRedis(t *testing.T, b *scriptBlock, addr string) []string {
 				dial(f[1])
 			}
 			id = f[1]
+			continue
+		case len(f) == 1 && f[0] == "read":
+			for {
+				conns[id].SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+				if _, err := readers[id].Peek(1); err != nil {
+					break
+				}
+				v, err := resp.ReadReply(readers[id])
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, renderReply(&v))
+			}
 			continue
 		}
 		args, _ := resp.SplitArgs([]byte(line))

@@ -259,6 +259,7 @@ func flushMode(c *Client, argv [][]byte) bool {
 
 // flush empties the key space and returns how many keys it held.
 func (s *Shard) flush() int64 {
+	s.touchFlushed() // watched keys that exist change (multi.go)
 	n := int64(s.db.Len())
 	s.db.Clear()
 	s.expire.cursor, s.expire.avgTTL = 0, 0

@@ -251,6 +251,7 @@ func (s *Shard) storeSet(key []byte, so *setObj) {
 		s.db.SetExpire(r, kv.NoExpire)
 	} else {
 		s.db.InsertObject(key, so, m, kv.NoExpire)
+		s.notifyNew(key)
 	}
 	s.dirty++
 }

@@ -290,8 +290,13 @@ func saddCmd(s *Shard, c *Client, argv [][]byte) {
 	if so == nil {
 		so = newSetFor(argv[2])
 		r = s.db.InsertObject(argv[1], so, makeMeta(typeSet, so.enc(), s.lruClock), kv.NoExpire)
+		s.notifyNew(argv[1])
 	}
-	c.Int(s.setAdd(r, so, argv[2:]))
+	added := s.setAdd(r, so, argv[2:])
+	if added > 0 {
+		s.notify(notifySet, "sadd", argv[1])
+	}
+	c.Int(added)
 }
 
 // setAdd adds members to so, the set at r, and returns how many were new.
@@ -320,7 +325,14 @@ func sremCmd(s *Shard, c *Client, argv [][]byte) {
 		c.Int(0)
 		return
 	}
-	c.Int(s.setRemove(r, so, argv[2:]))
+	n := s.setRemove(r, so, argv[2:])
+	if n > 0 {
+		s.notify(notifySet, "srem", argv[1])
+		if so.size() == 0 {
+			s.notify(notifyGeneric, "del", argv[1])
+		}
+	}
+	c.Int(n)
 }
 
 // setRemove removes members from so, the set at r, deleting the key when
@@ -372,13 +384,16 @@ func (s *Shard) setMove(rs, rd kv.Ref, dst, m []byte) bool {
 	if !src.remove(m) {
 		return false
 	}
+	s.notifyRef(notifySet, "srem", rs)
 	if src.size() == 0 {
+		s.notifyRef(notifyGeneric, "del", rs)
 		s.db.Delete(rs)
 	}
 	var to *setObj
 	if rd == kv.Nil {
 		to = newSetFor(m)
 		rd = s.db.InsertObject(dst, to, makeMeta(typeSet, to.enc(), s.lruClock), kv.NoExpire)
+		s.notifyNew(dst)
 	} else {
 		to = s.setAt(rd)
 	}
@@ -386,6 +401,7 @@ func (s *Shard) setMove(rs, rd kv.Ref, dst, m []byte) bool {
 	if to.add(m, s.setMaxInts()) {
 		s.syncSetEnc(rd, to)
 		s.dirty++
+		s.notify(notifySet, "sadd", dst)
 	}
 	return true
 }
@@ -473,8 +489,10 @@ func spopCmd(s *Shard, c *Client, argv [][]byte) {
 	// member is deleted.
 	replySetElem(c, &e)
 	so.removeRandom(i, &e)
+	s.notify(notifySet, "spop", argv[1])
 	if so.size() == 0 {
 		s.db.Delete(r)
+		s.notify(notifyGeneric, "del", argv[1])
 	}
 	s.dirty++
 }
@@ -507,9 +525,12 @@ func spopCountCmd(s *Shard, c *Client, argv [][]byte) {
 		replySet(c, s.setUnion([]*setObj{so}))
 		s.db.Delete(r)
 		s.dirty += size
+		s.notify(notifySet, "spop", argv[1])
+		s.notify(notifyGeneric, "del", argv[1])
 		return
 	}
 	s.dirty += count
+	s.notify(notifySet, "spop", argv[1])
 	c.SetLen(int(count))
 	remaining := size - count
 	if remaining*spopMoveStrategyMul > count {
@@ -764,18 +785,21 @@ func sinterstoreCmd(s *Shard, c *Client, argv [][]byte) {
 			return true
 		})
 	}
-	c.Int(s.setStoreResult(argv[1], res))
+	c.Int(s.setStoreResult(argv[1], res, "sinterstore"))
 }
 
 // setStoreResult stores res at dst, or deletes dst when res is empty, and
-// returns res's size.
-func (s *Shard) setStoreResult(dst []byte, res *setObj) int64 {
+// returns res's size; event is the command's keyspace event.
+func (s *Shard) setStoreResult(dst []byte, res *setObj, event string) int64 {
 	n := res.size()
 	if n == 0 {
-		s.deleteKey(dst)
+		if s.deleteKey(dst) {
+			s.notify(notifyGeneric, "del", dst)
+		}
 		return 0
 	}
 	s.storeSet(dst, res)
+	s.notify(notifySet, event, dst)
 	return int64(n)
 }
 
@@ -870,7 +894,7 @@ func sunionCmd(s *Shard, c *Client, argv [][]byte) {
 func sunionstoreCmd(s *Shard, c *Client, argv [][]byte) {
 	var buf [8]*setObj
 	if sets, ok := s.setOperands(c, argv[2:], buf[:]); ok {
-		c.Int(s.setStoreResult(argv[1], s.setUnion(sets)))
+		c.Int(s.setStoreResult(argv[1], s.setUnion(sets), "sunionstore"))
 	}
 }
 
@@ -888,7 +912,7 @@ func sdiffCmd(s *Shard, c *Client, argv [][]byte) {
 func sdiffstoreCmd(s *Shard, c *Client, argv [][]byte) {
 	var buf [8]*setObj
 	if sets, ok := s.setOperands(c, argv[2:], buf[:]); ok {
-		c.Int(s.setStoreResult(argv[1], s.setDiff(sets)))
+		c.Int(s.setStoreResult(argv[1], s.setDiff(sets), "sdiffstore"))
 	}
 }
 

@@ -84,6 +84,12 @@ type Shard struct {
 	cluster    *clusterState // cluster mode's view of the cluster (clusterstate.go); nil when standalone
 	mem        memGuard      // maxmemory's reading of used memory (maxmemory.go)
 	block      blockState    // blocked clients and the keys they wait on (blocking.go)
+	pubsub     pubsubState   // channels, patterns and their subscribers (pubsub.go)
+	watch      watchState    // the keys clients WATCH (multi.go)
+	// errMark is ErrorReplies when the last call began or ended: a command
+	// failed if it grew since. EXEC's queued commands, run by call, move it,
+	// so their errors are theirs, not EXEC's, as in Redis.
+	errMark int64
 }
 
 // ShutdownAsked reports whether a SHUTDOWN command asked the loop to stop.
@@ -185,6 +191,8 @@ func (s *Shard) Unregister(c *Client) {
 	c.closed = true
 	delete(s.clients, c.ID)
 	s.dropBlocked(c)
+	s.dropSubscriptions(c)
+	s.discardTx(c)
 }
 
 // Clients returns the number of registered clients.
@@ -219,9 +227,12 @@ func (s *Shard) Exec(c *Client, argv [][]byte) {
 	c.lastAt = s.nowMs
 	mark := len(c.Out)
 	cmd := s.cmds.lookup(argv)
+	admitted := false // run or queued; any refusal flags a transaction (multi.go)
 	switch {
 	case cmd == nil:
 		s.rejectUnknown(c, argv)
+	case c.inMulti() && !s.execArityOK(c, cmd, argv):
+		// EXEC with arguments discards the transaction (multi.go)
 	case !cmd.arityOK(len(argv)):
 		cmd.rejected++
 		c.lastCmd = cmd
@@ -229,6 +240,8 @@ func (s *Shard) Exec(c *Client, argv [][]byte) {
 	case cmd.Proc == nil: // a container given no known subcommand
 		cmd.rejected++
 		c.Error(errUnknownSubcommand(argv[1], string(argv[0])))
+	case c.inMulti() && !s.multiAdmits(c, cmd):
+		// refused inside MULTI: no_multi, or EXEC as a whole (multi.go)
 	case s.cluster != nil && cmd.hasKeys() && !s.routeHere(c, cmd, argv):
 		cmd.rejected++ // redirected (MOVED) or refused (CROSSSLOT, CLUSTERDOWN)
 		c.lastCmd = cmd
@@ -236,15 +249,27 @@ func (s *Shard) Exec(c *Client, argv [][]byte) {
 		cmd.rejected++
 		c.lastCmd = cmd
 		c.Error(errOOM)
+	case c.subs != nil && !c.Resp3 && c.subscribed() && !subscribedModeAllows(cmd):
+		cmd.rejected++
+		c.lastCmd = cmd
+		c.Error(errSubscribedMode(cmd))
 	case s.loading && cmd.Flags&FlagLoading == 0:
 		cmd.rejected++
 		c.Error(errLoading)
-	default:
+	case c.inMulti() && multiQueues(cmd):
+		admitted = true
 		c.lastCmd = cmd
-		s.call(c, cmd, argv)
+		s.queueMulti(c, cmd, argv)
+	default:
+		admitted = true
+		c.lastCmd = cmd
+		s.run(c, cmd, argv)
 		if len(s.block.waiting) > 0 && cmd.Flags&FlagWrite != 0 && c.blk == nil {
 			s.afterWrite(cmd, argv) // serve clients blocked on the keys it wrote
 		}
+	}
+	if !admitted && c.inMulti() {
+		c.tx.aborted = true // EXEC will reply EXECABORT
 	}
 	if c.reply != 0 {
 		c.applyReplyMode(mark)
@@ -269,7 +294,7 @@ func (c *Client) applyReplyMode(mark int) {
 // the shard; it is turned into an error reply for that client so that no
 // other client is disturbed, and counted.
 func (s *Shard) call(c *Client, cmd *Command, argv [][]byte) {
-	errs := s.Stats.ErrorReplies
+	s.errMark = s.Stats.ErrorReplies
 	start := nanotime()
 	defer func() {
 		if r := recover(); r != nil {
@@ -280,9 +305,10 @@ func (s *Shard) call(c *Client, cmd *Command, argv [][]byte) {
 		cmd.calls++
 		cmd.usec += (nanotime() - start) / 1000
 		s.Stats.CommandsProcessed++
-		if s.Stats.ErrorReplies > errs { // not after CONFIG RESETSTAT zeroed it
+		if s.Stats.ErrorReplies > s.errMark { // not after CONFIG RESETSTAT zeroed it
 			cmd.failed++
 		}
+		s.errMark = s.Stats.ErrorReplies
 	}()
 	cmd.Proc(s, c, argv)
 }

@@ -364,7 +364,9 @@ func (s *Shard) putString(r kv.Ref, key, val []byte, enc uint8, expire int64, ke
 		if keepTTL {
 			expire = kv.NoExpire
 		}
-		return s.db.InsertString(key, val, m, expire)
+		r = s.db.InsertString(key, val, m, expire)
+		s.notifyNew(key)
+		return r
 	}
 	s.db.SetString(r, val)
 	s.db.SetMeta(r, m)
@@ -440,6 +442,7 @@ func setCmd(s *Shard, c *Client, argv [][]byte) {
 	keepTTL := flags&optKeepTTL != 0
 	if flags&(optNX|optXX|optGet) == 0 {
 		s.setString(key, val, stringEncoding(val), when, keepTTL)
+		s.notifySet(key, exp != nil)
 		c.OK()
 		return
 	}
@@ -456,6 +459,7 @@ func setCmd(s *Shard, c *Client, argv [][]byte) {
 		return
 	}
 	s.putString(r, key, val, stringEncoding(val), when, keepTTL)
+	s.notifySet(key, exp != nil)
 	if flags&optGet == 0 {
 		c.OK()
 	}
@@ -468,6 +472,7 @@ func setnxCmd(s *Shard, c *Client, argv [][]byte) {
 		return
 	}
 	s.putString(r, argv[1], argv[2], stringEncoding(argv[2]), kv.NoExpire, false)
+	s.notify(notifyString, "set", argv[1])
 	c.Int(1)
 }
 
@@ -480,6 +485,7 @@ func setexGeneric(s *Shard, c *Client, argv [][]byte, name string, unit int) {
 		return
 	}
 	s.setString(argv[1], argv[3], stringEncoding(argv[3]), when, false)
+	s.notifySet(argv[1], true)
 	c.OK()
 }
 
@@ -489,6 +495,7 @@ func getsetCmd(s *Shard, c *Client, argv [][]byte) {
 		return
 	}
 	s.putString(r, argv[1], argv[2], stringEncoding(argv[2]), kv.NoExpire, false)
+	s.notify(notifyString, "set", argv[1])
 }
 
 func getdelCmd(s *Shard, c *Client, argv [][]byte) {
@@ -498,6 +505,7 @@ func getdelCmd(s *Shard, c *Client, argv [][]byte) {
 	}
 	s.db.Delete(r)
 	s.dirty++
+	s.notify(notifyGeneric, "del", argv[1])
 }
 
 func getexCmd(s *Shard, c *Client, argv [][]byte) {
@@ -526,12 +534,15 @@ func getexCmd(s *Shard, c *Client, argv [][]byte) {
 		// An absolute time already past deletes the key at once.
 		s.db.Delete(r)
 		s.dirty++
+		s.notify(notifyGeneric, "del", argv[1])
 	case exp != nil:
 		s.db.SetExpire(r, when)
 		s.dirty++
+		s.notify(notifyGeneric, "expire", argv[1])
 	case flags&optPersist != 0 && s.db.Expire(r) != kv.NoExpire:
 		s.db.SetExpire(r, kv.NoExpire)
 		s.dirty++
+		s.notify(notifyGeneric, "persist", argv[1])
 	}
 }
 
@@ -554,6 +565,7 @@ func msetCmd(s *Shard, c *Client, argv [][]byte) {
 	}
 	for j := 1; j < len(argv); j += 2 {
 		s.setString(argv[j], argv[j+1], stringEncoding(argv[j+1]), kv.NoExpire, false)
+		s.notify(notifyString, "set", argv[j])
 	}
 	c.OK()
 }
@@ -571,6 +583,7 @@ func msetnxCmd(s *Shard, c *Client, argv [][]byte) {
 	}
 	for j := 1; j < len(argv); j += 2 {
 		s.setString(argv[j], argv[j+1], stringEncoding(argv[j+1]), kv.NoExpire, false)
+		s.notify(notifyString, "set", argv[j])
 	}
 	c.Int(1)
 }
@@ -583,6 +596,7 @@ func appendCmd(s *Shard, c *Client, argv [][]byte) {
 	}
 	if r == kv.Nil {
 		s.putString(r, key, val, stringEncoding(val), kv.NoExpire, false)
+		s.notify(notifyString, "append", key)
 		c.Int(int64(len(val)))
 		return
 	}
@@ -594,6 +608,7 @@ func appendCmd(s *Shard, c *Client, argv [][]byte) {
 	copy(buf[old:], val)
 	s.db.SetMeta(r, makeMeta(typeString, encRaw, s.lruClock))
 	s.dirty++
+	s.notify(notifyString, "append", key)
 	c.Int(int64(len(buf)))
 }
 
@@ -654,6 +669,7 @@ func (s *Shard) incrDecr(c *Client, key []byte, incr int64) {
 	v += incr
 	var buf [20]byte
 	s.putString(r, key, strconv.AppendInt(buf[:0], v, 10), encInt, kv.NoExpire, true)
+	s.notify(notifyString, "incrby", key)
 	c.Int(v)
 }
 
@@ -687,6 +703,7 @@ func incrbyfloatCmd(s *Shard, c *Client, argv [][]byte) {
 		enc = encRaw
 	}
 	s.putString(r, key, val, enc, kv.NoExpire, true)
+	s.notify(notifyString, "incrbyfloat", key)
 	c.Bulk(val)
 }
 
@@ -774,6 +791,7 @@ func setrangeCmd(s *Shard, c *Client, argv [][]byte) {
 	n := max(len(s.db.Str(r)), int(offset)+len(val))
 	buf := s.db.ResizeString(r, n)
 	copy(buf[offset:], val)
+	s.notify(notifyString, "setrange", key)
 	c.Int(int64(n))
 }
 

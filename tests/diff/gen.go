@@ -185,10 +185,8 @@ func (g *gen) mutate(args []string) []string {
 
 // GenOtherTypes are the value types besides strings that generated
 // streams create keys of, so that every command meets keys it must answer
-// WRONGTYPE to (or overwrite, rename, copy, expire). "zset" joins them
-// when sorted sets exist; until then the hand-written *-on-collections
-// cases are accepted differences.
-var GenOtherTypes = []string{"list", "set", "hash"}
+// WRONGTYPE to (or overwrite, rename, copy, expire).
+var GenOtherTypes = []string{"list", "set", "hash", "zset"}
 
 // otherTypeWeight is w when the generator creates keys of other types,
 // else 0 (a zero weight is never drawn).
