@@ -808,31 +808,11 @@ func hscanCmd(s *Shard, c *Client, argv [][]byte) {
 		c.Out = append(c.Out, "*2\r\n$1\r\n0\r\n*0\r\n"...)
 		return
 	}
-	count := int64(10)
-	var pat []byte
-	usePat := false
-	for i := 3; i < len(argv); i += 2 {
-		more := len(argv) - i
-		switch {
-		case eqFold(argv[i], "count") && more >= 2:
-			n, ok := parseInt(argv[i+1])
-			if !ok {
-				c.Error(errNotInt)
-				return
-			}
-			if n < 1 {
-				c.Error(errSyntax)
-				return
-			}
-			count = n
-		case eqFold(argv[i], "match") && more >= 2:
-			pat = argv[i+1]
-			usePat = !(len(pat) == 1 && pat[0] == '*')
-		default:
-			c.Error(errSyntax)
-			return
-		}
+	opts, ok := parseScanOpts(c, argv, 3, false)
+	if !ok {
+		return
 	}
+	count, pat, usePat := opts.count, opts.pat, opts.usePat
 
 	start := len(c.Out)
 	n := 0

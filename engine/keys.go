@@ -614,6 +614,49 @@ func parseScanCursor(b []byte) (uint64, bool) {
 	return v, true
 }
 
+// scanOpts are the options of SCAN, HSCAN, SSCAN and ZSCAN.
+type scanOpts struct {
+	count   int64  // COUNT, default 10
+	pat     []byte // MATCH
+	usePat  bool   // a MATCH other than "*"
+	typ     []byte // TYPE (SCAN only), cut at a NUL as Redis reads it
+	useType bool
+}
+
+// parseScanOpts reads [MATCH pattern] [COUNT count], and [TYPE type] when
+// withType, from argv[from:], as Redis's scanGenericCommand: any order,
+// the last of each wins, COUNT below 1 is a syntax error. On a bad option
+// it replies Redis's error and returns false.
+func parseScanOpts(c *Client, argv [][]byte, from int, withType bool) (scanOpts, bool) {
+	o := scanOpts{count: 10}
+	for i := from; i < len(argv); i += 2 {
+		more := len(argv) - i
+		switch {
+		case eqFold(argv[i], "count") && more >= 2:
+			n, ok := parseInt(argv[i+1])
+			if !ok {
+				c.Error(errNotInt)
+				return o, false
+			}
+			if n < 1 {
+				c.Error(errSyntax)
+				return o, false
+			}
+			o.count = n
+		case eqFold(argv[i], "match") && more >= 2:
+			o.pat = argv[i+1]
+			o.usePat = !(len(o.pat) == 1 && o.pat[0] == '*')
+		case withType && eqFold(argv[i], "type") && more >= 2:
+			o.typ = cString(argv[i+1])
+			o.useType = true
+		default:
+			c.Error(errSyntax)
+			return o, false
+		}
+	}
+	return o, true
+}
+
 // scanStackRefs is how many keys a SCAN call collects before its buffer
 // moves to the heap (COUNT 10, Redis's default, fits many times over).
 const scanStackRefs = 128
@@ -631,34 +674,11 @@ func scanCmd(s *Shard, c *Client, argv [][]byte) {
 		c.Error(errInvalidCursor)
 		return
 	}
-	count := int64(10)
-	var pat, typ []byte
-	usePat, useType := false, false
-	for i := 2; i < len(argv); i += 2 {
-		more := len(argv) - i
-		switch {
-		case eqFold(argv[i], "count") && more >= 2:
-			n, ok := parseInt(argv[i+1])
-			if !ok {
-				c.Error(errNotInt)
-				return
-			}
-			if n < 1 {
-				c.Error(errSyntax)
-				return
-			}
-			count = n
-		case eqFold(argv[i], "match") && more >= 2:
-			pat = argv[i+1]
-			usePat = !(len(pat) == 1 && pat[0] == '*')
-		case eqFold(argv[i], "type") && more >= 2:
-			typ = cString(argv[i+1])
-			useType = true
-		default:
-			c.Error(errSyntax)
-			return
-		}
+	opts, ok := parseScanOpts(c, argv, 2, true)
+	if !ok {
+		return
 	}
+	count, pat, usePat, typ, useType := opts.count, opts.pat, opts.usePat, opts.typ, opts.useType
 
 	var refBuf [scanStackRefs]kv.Ref
 	refs := refBuf[:0]
