@@ -477,25 +477,35 @@ func parseMpop(c *Client, argv [][]byte, numkeysIdx int) (first, last int, head 
 		c.Error(errSyntax)
 		return 0, 0, false, 0, false
 	}
-	count = -1
-	for j := int(whereIdx) + 1; j < len(argv); j++ {
+	if count, ok = parseMPopCount(c, argv, int(whereIdx)+1); !ok {
+		return 0, 0, false, 0, false
+	}
+	return numkeysIdx + 1, int(whereIdx) - 1, head, count, true
+}
+
+// parseMPopCount reads the [COUNT count] that ends LMPOP, BLMPOP, ZMPOP
+// and BZMPOP from argv[from:]: at most once, positive, default 1. On an
+// error it replies Redis's and returns false.
+func parseMPopCount(c *Client, argv [][]byte, from int) (int64, bool) {
+	count := int64(-1)
+	for j := from; j < len(argv); j++ {
 		if count == -1 && eqFold(argv[j], "count") && j+1 < len(argv) {
 			j++
 			n, ok := parseInt(argv[j])
 			if !ok || n < 1 {
 				c.Error(errCountPositive)
-				return 0, 0, false, 0, false
+				return 0, false
 			}
 			count = n
 			continue
 		}
 		c.Error(errSyntax)
-		return 0, 0, false, 0, false
+		return 0, false
 	}
 	if count == -1 {
 		count = 1
 	}
-	return numkeysIdx + 1, int(whereIdx) - 1, head, count, true
+	return count, true
 }
 
 // mpopFirst pops from the first of keys holding a list and replies

@@ -1377,23 +1377,8 @@ func parseZmpop(c *Client, argv [][]byte, numkeysIdx int) (first, last int, max 
 		c.Error(errSyntax)
 		return 0, 0, false, 0, false
 	}
-	count = -1
-	for j := whereIdx + 1; j < len(argv); j++ {
-		if count == -1 && eqFold(argv[j], "count") && j+1 < len(argv) {
-			j++
-			n, ok := parseInt(argv[j])
-			if !ok || n < 1 {
-				c.Error(errCountPositive)
-				return 0, 0, false, 0, false
-			}
-			count = n
-			continue
-		}
-		c.Error(errSyntax)
+	if count, ok = parseMPopCount(c, argv, whereIdx+1); !ok {
 		return 0, 0, false, 0, false
-	}
-	if count == -1 {
-		count = 1
 	}
 	return numkeysIdx + 1, whereIdx - 1, max, count, true
 }
