@@ -153,6 +153,7 @@ func (c *Command) legacyRange() (first, last, step int, movable bool) {
 
 type commandTable struct {
 	byName map[string]*Command
+	index  nameIndex  // byName for Exec's lookup (cmdindex.go)
 	sorted []*Command // by name, for COMMAND and INFO
 }
 
@@ -175,6 +176,7 @@ func newCommandTable() *commandTable {
 		t.sorted = append(t.sorted, cc)
 	}
 	sort.Slice(t.sorted, func(i, j int) bool { return t.sorted[i].Name < t.sorted[j].Name })
+	t.index = newNameIndex(t.byName)
 	return t
 }
 
@@ -221,7 +223,7 @@ func lookupName(m map[string]*Command, name []byte) *Command {
 // container command with more than one argument resolves to its
 // subcommand (nil when it has none of that name).
 func (t *commandTable) lookup(argv [][]byte) *Command {
-	c := lookupName(t.byName, argv[0])
+	c := t.index.find(argv[0])
 	if c == nil || c.subs == nil || len(argv) == 1 {
 		return c
 	}
