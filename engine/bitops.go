@@ -463,14 +463,13 @@ func bitopCmd(s *Shard, c *Client, argv [][]byte) {
 	srcs := make([][]byte, len(keys))
 	maxLen, minLen := 0, 0
 	for j, key := range keys {
-		r := s.lookupRead(key)
+		r, ok := s.lookupString(c, key)
+		if !ok {
+			return
+		}
 		if r == kv.Nil {
 			minLen = 0
 			continue
-		}
-		if s.typeOf(r) != typeString {
-			c.Error(errWrongType)
-			return
 		}
 		srcs[j] = s.db.Str(r)
 		l := len(srcs[j])

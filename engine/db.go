@@ -112,15 +112,28 @@ func (s *Shard) exists(key []byte) kv.Ref {
 // typeOf is the type of the key at r.
 func (s *Shard) typeOf(r kv.Ref) uint8 { return metaType(s.db.Meta(r)) }
 
-// lookupString finds a string key for reading, replying WRONGTYPE when it
-// holds another type (ok is then false and the reply is written).
-func (s *Shard) lookupString(c *Client, key []byte) (r kv.Ref, ok bool) {
-	r = s.lookupRead(key)
-	if r != kv.Nil && s.typeOf(r) != typeString {
+// lookupTyped finds key for a command on values of type typ: for reading
+// (lookupRead: keyspace hits and misses counted) or for writing (lookup,
+// as Redis's lookupKeyWrite). r is kv.Nil when the key is absent; ok is
+// false after a WRONGTYPE reply for a key of another type. Every family's
+// typed lookup is this one.
+func (s *Shard) lookupTyped(c *Client, key []byte, typ uint8, read bool) (r kv.Ref, ok bool) {
+	if read {
+		r = s.lookupRead(key)
+	} else {
+		r = s.lookup(key)
+	}
+	if r != kv.Nil && s.typeOf(r) != typ {
 		c.Error(errWrongType)
 		return kv.Nil, false
 	}
 	return r, true
+}
+
+// lookupString finds a string key for reading, replying WRONGTYPE when it
+// holds another type (ok is then false and the reply is written).
+func (s *Shard) lookupString(c *Client, key []byte) (r kv.Ref, ok bool) {
+	return s.lookupTyped(c, key, typeString, true)
 }
 
 // setString stores val at key with the given encoding and expire time,

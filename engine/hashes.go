@@ -217,13 +217,9 @@ func (s *Shard) hashAt(r kv.Ref) *hashObj { return s.db.Obj(r).(*hashObj) }
 // counted): h is nil when the key is absent; ok is false after a
 // WRONGTYPE reply.
 func (s *Shard) lookupHashRead(c *Client, key []byte) (h *hashObj, ok bool) {
-	r := s.lookupRead(key)
+	r, ok := s.lookupTyped(c, key, typeHash, true)
 	if r == kv.Nil {
-		return nil, true
-	}
-	if s.typeOf(r) != typeHash {
-		c.Error(errWrongType)
-		return nil, false
+		return nil, ok
 	}
 	return s.hashAt(r), true
 }
@@ -232,13 +228,8 @@ func (s *Shard) lookupHashRead(c *Client, key []byte) (h *hashObj, ok bool) {
 // as Redis's lookupKeyWrite): r is kv.Nil and h nil when absent; ok is
 // false after a WRONGTYPE reply.
 func (s *Shard) lookupHashWrite(c *Client, key []byte) (r kv.Ref, h *hashObj, ok bool) {
-	r = s.lookup(key)
-	if r == kv.Nil {
-		return kv.Nil, nil, true
-	}
-	if s.typeOf(r) != typeHash {
-		c.Error(errWrongType)
-		return kv.Nil, nil, false
+	if r, ok = s.lookupTyped(c, key, typeHash, false); r == kv.Nil {
+		return kv.Nil, nil, ok
 	}
 	return r, s.hashAt(r), true
 }

@@ -284,17 +284,8 @@ func init() {
 // counted) or for writing. It replies WRONGTYPE for another type (ok
 // false); l is nil when the key is absent.
 func (s *Shard) lookupList(c *Client, key []byte, read bool) (l *listObj, r kv.Ref, ok bool) {
-	if read {
-		r = s.lookupRead(key)
-	} else {
-		r = s.lookup(key)
-	}
-	if r == kv.Nil {
-		return nil, kv.Nil, true
-	}
-	if s.typeOf(r) != typeList {
-		c.Error(errWrongType)
-		return nil, kv.Nil, false
+	if r, ok = s.lookupTyped(c, key, typeList, read); r == kv.Nil {
+		return nil, kv.Nil, ok
 	}
 	return s.listAt(r), r, true
 }

@@ -263,17 +263,8 @@ func insertSetLen(c *Client, start, n int) {
 // keyspace hits and misses counted) or a writing one. so is nil when key
 // is absent; ok is false after a WRONGTYPE reply.
 func (s *Shard) lookupSet(c *Client, key []byte, read bool) (so *setObj, r kv.Ref, ok bool) {
-	if read {
-		r = s.lookupRead(key)
-	} else {
-		r = s.lookup(key)
-	}
-	if r == kv.Nil {
-		return nil, kv.Nil, true
-	}
-	if s.typeOf(r) != typeSet {
-		c.Error(errWrongType)
-		return nil, kv.Nil, false
+	if r, ok = s.lookupTyped(c, key, typeSet, read); r == kv.Nil {
+		return nil, kv.Nil, ok
 	}
 	return s.setAt(r), r, true
 }

@@ -379,12 +379,7 @@ func (s *Shard) putString(r kv.Ref, key, val []byte, enc uint8, expire int64, ke
 // lookupWriteString is lookup for commands that modify a string in place:
 // it replies WRONGTYPE for another type (ok false).
 func (s *Shard) lookupWriteString(c *Client, key []byte) (r kv.Ref, ok bool) {
-	r = s.lookup(key)
-	if r != kv.Nil && s.typeOf(r) != typeString {
-		c.Error(errWrongType)
-		return kv.Nil, false
-	}
-	return r, true
+	return s.lookupTyped(c, key, typeString, false)
 }
 
 // checkStringLength refuses, with Redis's error, a string that would grow

@@ -225,17 +225,8 @@ func parseScoreRange(min, max []byte) (zset.Range, bool) {
 // lookupZset finds key, for reading (hits and misses counted) or writing;
 // z is nil when the key is absent, ok false after a WRONGTYPE reply.
 func (s *Shard) lookupZset(c *Client, key []byte, read bool) (z *zsetObj, r kv.Ref, ok bool) {
-	if read {
-		r = s.lookupRead(key)
-	} else {
-		r = s.lookup(key)
-	}
-	if r == kv.Nil {
-		return nil, kv.Nil, true
-	}
-	if s.typeOf(r) != typeZSet {
-		c.Error(errWrongType)
-		return nil, kv.Nil, false
+	if r, ok = s.lookupTyped(c, key, typeZSet, read); r == kv.Nil {
+		return nil, kv.Nil, ok
 	}
 	return s.zsetAt(r), r, true
 }
