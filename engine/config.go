@@ -444,6 +444,11 @@ func applyMaxClients(s *Shard) error {
 // and an optional unit (b, k=1000, kb=1024, m, mb, g, gb; any case). No
 // digits read as 0; digits beyond 2^64-1, or a product beyond it, give
 // 2^64-1, which the caller's bounds then refuse.
+// ParseMemory reads a memory size as Redis's configuration does (memtoull):
+// bytes with an optional unit, k/m/g for powers of 1000 and kb/mb/gb for
+// powers of 1024, in any case. Values past 2^64-1 saturate.
+func ParseMemory(s string) (uint64, bool) { return memtoull(s) }
+
 func memtoull(s string) (uint64, bool) {
 	i := 0
 	for i < len(s) && s[i] >= '0' && s[i] <= '9' {

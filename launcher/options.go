@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"shoal/engine"
 	"shoal/numa"
 	"shoal/perf/profiling"
 )
@@ -157,28 +158,6 @@ func parseCount(dst *int, v string) error {
 	return nil
 }
 
-// parseMemory reads a memory size as Redis's configuration does: a number
-// of bytes with an optional unit, k/m/g for powers of 1000 and kb/mb/gb for
-// powers of 1024, in any case.
-func parseMemory(v string) (uint64, bool) {
-	v = strings.ToLower(v)
-	mul := uint64(1)
-	for _, u := range []struct {
-		suffix string
-		mul    uint64
-	}{{"kb", 1 << 10}, {"mb", 1 << 20}, {"gb", 1 << 30}, {"k", 1e3}, {"m", 1e6}, {"g", 1e9}, {"b", 1}} {
-		if strings.HasSuffix(v, u.suffix) {
-			v, mul = strings.TrimSuffix(v, u.suffix), u.mul
-			break
-		}
-	}
-	n, err := strconv.ParseUint(v, 10, 64)
-	if err != nil || n > math.MaxUint64/mul {
-		return 0, false
-	}
-	return n * mul, true
-}
-
 func duration(v string) (time.Duration, error) {
 	d, err := time.ParseDuration(v)
 	if err != nil || d <= 0 {
@@ -208,8 +187,8 @@ var flagSpecs = []flagSpec{
 		}),
 	planFlag("shard-memory", "SIZE", "each shard's maxmemory, as 8gb or 512mb (default: 80% of its NUMA node's memory shared by the node's shards)",
 		func(p *numa.PlanOptions, v string) error {
-			n, ok := parseMemory(v)
-			if !ok || n == 0 {
+			n, ok := engine.ParseMemory(v)
+			if !ok || n == 0 || n > math.MaxInt64 {
 				return errors.New("must be a memory size such as 8gb, 512mb or 1073741824")
 			}
 			p.MemCap = n
