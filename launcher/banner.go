@@ -102,7 +102,7 @@ func formatBanner(b bannerInfo) string {
 	fmt.Fprintf(&w, "Connect:    redis-cli -c%s -p %s\n", host, base)
 	fmt.Fprintf(&w, "Benchmark:  redis-benchmark --cluster%s -p %s -t set,get -d 256 -r 1000000 -c 50\n", host, base)
 	fmt.Fprintf(&w, "            memtier_benchmark --cluster-mode -s %s -p %s\n", b.AnnounceIP, base)
-	if isWildcard(b.Bind) && !slices.ContainsFunc(b.ShardArgs, func(a string) bool { return strings.EqualFold(a, "--protected-mode") }) {
+	if isWildcard(b.Bind) && !hasOption(b.ShardArgs, "protected-mode") {
 		w.WriteString("Note:       shards refuse clients from other hosts while protected-mode is yes (pass -- --protected-mode no)\n")
 	}
 	w.WriteString(rule)

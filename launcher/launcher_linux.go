@@ -613,14 +613,3 @@ func lockDir(dir string) (unlock func(), err error) {
 	f.WriteString(strconv.Itoa(os.Getpid()) + "\n")
 	return func() { f.Close() }, nil
 }
-
-// hasOption reports whether shard arguments set the Redis option name
-// (--name, in any case).
-func hasOption(args []string, name string) bool {
-	for _, a := range args {
-		if n, ok := strings.CutPrefix(a, "--"); ok && strings.EqualFold(strings.SplitN(n, "=", 2)[0], name) {
-			return true
-		}
-	}
-	return false
-}

@@ -395,23 +395,25 @@ func (o *Options) check() error {
 		o.IO = DefaultIO
 	}
 	if len(o.ShardArgs) > 0 {
-		args := o.ShardArgs
-		if !strings.HasPrefix(args[0], "--") {
-			args = args[1:] // a config file
-		}
-		for _, a := range args {
-			name, ok := strings.CutPrefix(a, "--")
-			if !ok {
-				continue
-			}
-			for _, owned := range shardOwned {
-				if strings.EqualFold(name, owned) {
-					return fmt.Errorf("%w: the launcher sets --%s of every shard itself: use shoal launch's own options before --", ErrUsage, owned)
-				}
+		for _, owned := range shardOwned {
+			if hasOption(o.ShardArgs, owned) {
+				return fmt.Errorf("%w: the launcher sets --%s of every shard itself: use shoal launch's own options before --", ErrUsage, owned)
 			}
 		}
 	}
 	return nil
+}
+
+// hasOption reports whether shard arguments set the Redis option name
+// (--name or --name=value, in any case). A leading config file is no
+// option.
+func hasOption(args []string, name string) bool {
+	for _, a := range args {
+		if n, ok := strings.CutPrefix(a, "--"); ok && strings.EqualFold(strings.SplitN(n, "=", 2)[0], name) {
+			return true
+		}
+	}
+	return false
 }
 
 // isWildcard reports whether a bind address means every interface: "*"
