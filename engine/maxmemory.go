@@ -9,14 +9,20 @@ import "runtime/metrics"
 //
 // The used memory is INFO's used_memory (the Go heap and runtime memory in
 // use, from runtime/metrics), read once per cron tick because reading it
-// costs microseconds, plus what the key space has grown by since that read,
-// which the key space counts as it goes. A burst of writes between two
-// ticks is so counted at once; growth inside collection objects is seen at
-// the next tick (at most 1/hz later).
+// costs microseconds, plus what the key space has grown by since that read:
+// its record and value bytes (kv's DataBytes, O(1)) and indexKeyBytes per
+// key added. A burst of writes between two ticks is so counted at once;
+// growth inside collection objects, and index growth beyond the estimate,
+// is seen at the next tick (at most 1/hz later).
 type memGuard struct {
-	used    int64 // used_memory at the last sample
-	kvBytes int64 // the key space's TotalBytes at the last sample
+	used      int64 // used_memory at the last sample
+	dataBytes int64 // the key space's DataBytes at the last sample
+	keys      int   // keys at the last sample
 }
+
+// indexKeyBytes is what a key adds to the key space's index: its entry
+// (32 bytes) and a bucket's share (8).
+const indexKeyBytes = 40
 
 // readUsedMemory is INFO's used_memory: memory the Go runtime has mapped,
 // less heap that is free or returned to the OS. It costs a few
@@ -39,12 +45,13 @@ func memSample(i int) uint64 {
 // maxmemory is set, and setting maxmemory calls it.
 func (s *Shard) sampleMemory() {
 	s.mem.used = int64(readUsedMemory())
-	s.mem.kvBytes = s.db.Stats().TotalBytes
+	s.mem.dataBytes = s.db.DataBytes()
+	s.mem.keys = s.db.Len()
 }
 
 // usedMemory is the guard's estimate of used_memory now. O(1).
 func (s *Shard) usedMemory() int64 {
-	return s.mem.used + s.db.Stats().TotalBytes - s.mem.kvBytes
+	return s.mem.used + s.db.DataBytes() - s.mem.dataBytes + int64(s.db.Len()-s.mem.keys)*indexKeyBytes
 }
 
 // overMaxmemory reports whether a denyoom command must be refused.

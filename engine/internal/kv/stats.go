@@ -26,6 +26,12 @@ type Stats struct {
 }
 
 // Stats returns the store's statistics. O(1).
+// DataBytes is the bytes the records and huge values hold (Stats'
+// LiveBytes plus HugeBytes): what the key space grows by with its data,
+// less the index. O(1), for checks on every write that Stats is too slow
+// for.
+func (s *Store) DataBytes() int64 { return s.recBytes + s.hugeBytes }
+
 func (s *Store) Stats() Stats {
 	st := Stats{
 		Keys:          s.count,
