@@ -295,11 +295,22 @@ func (s *Shard) retry(c *Client, key []byte) bool {
 	b := c.blk
 	s.block.retryKey, s.block.stillBlocked = key, false
 	func() {
+		var mark int64
+		unit := s.prop.on
+		if unit {
+			if s.aof.rw != nil {
+				s.rewriteBefore(b.cmd, b.argv)
+			}
+			mark = s.beginUnit()
+		}
 		defer func() {
 			if r := recover(); r != nil {
 				s.Stats.UnexpectedErrors++
 				logf("warning", "blocked command %s panicked: %v", b.cmd.FullName, r)
 				c.Error("ERR internal error while executing '" + b.cmd.FullName + "'")
+			}
+			if unit {
+				s.endUnit(b.cmd, b.argv, mark)
 			}
 		}()
 		b.cmd.Proc(s, c, b.argv)

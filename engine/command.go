@@ -28,6 +28,10 @@ const (
 	FlagNoMandatoryKeys
 	FlagNoMulti
 	FlagAllowBusy
+	// FlagNoPropagate is Shoal's own: the command is never recorded in the
+	// AOF under its own name (EXEC: what it ran is). COMMAND INFO does not
+	// show it.
+	FlagNoPropagate
 )
 
 var flagNames = []struct {

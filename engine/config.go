@@ -30,37 +30,47 @@ import (
 // each cron, MaxClients and ProtectedMode at each accept). What the loop
 // derives from it and keeps, it derives again when Shard.ConfigEpoch moves.
 type Config struct {
-	Port                   int
-	Bind                   []string
-	Dir                    string
-	MaxClients             int
-	Timeout                int // seconds a client may idle; 0 = forever
-	TCPKeepalive           int
-	TCPBacklog             int
-	Hz                     int
-	ProtoMaxBulkLen        int64
-	ClientQueryBufferLimit int64
-	LogLevel               string
-	LogFile                string
-	IO                     string // "auto" (io_uring when the kernel allows it), "uring" or "epoll"
-	Databases              int
-	PidFile                string
-	ProtectedMode          bool
-	ActiveExpireEffort     int
-	EnableProtectedConfigs string // "no", "yes" or "local": who may CONFIG SET a protected parameter
-	ConfigFile             string // the file read at start, if any
-	Maxmemory              int64  // bytes; 0: no limit. Over it, denyoom commands get -OOM
-	MaxmemoryPolicy        string // "noeviction", the one policy a shard has
-	ClusterEnabled         bool   // Redis Cluster mode: slots, MOVED, CROSSSLOT, CLUSTER
-	ClusterConfigFile      string // the nodes.conf of cluster mode, relative to dir
-	NotifyKeyspaceEvents   int    // classes of keyspace notifications sent (notify.go's notify* bits); 0: none
-	ListMaxListpackSize    int    // quicklist node limit of new lists: < 0 a size class (-1 4 KB .. -5 64 KB), > 0 entries
-	SetMaxIntsetEntries    int    // largest set kept as an intset; one more member converts it to a hashtable
-	HashMaxListpackEntries int    // most fields a hash keeps as a listpack; one more converts it to a hashtable
-	HashMaxListpackValue   int64  // longest field or value a listpack hash takes; a longer one converts it
-	ZsetMaxListpackEntries int    // most members a sorted set keeps as a listpack; one more converts it to a skiplist
-	ZsetMaxListpackValue   int64  // longest member a listpack sorted set takes; a longer one converts it
-	HLLSparseMaxBytes      int64  // largest sparse HyperLogLog (header included); a longer one turns dense
+	Port                       int
+	Bind                       []string
+	Dir                        string
+	MaxClients                 int
+	Timeout                    int // seconds a client may idle; 0 = forever
+	TCPKeepalive               int
+	TCPBacklog                 int
+	Hz                         int
+	ProtoMaxBulkLen            int64
+	ClientQueryBufferLimit     int64
+	LogLevel                   string
+	LogFile                    string
+	IO                         string // "auto" (io_uring when the kernel allows it), "uring" or "epoll"
+	Databases                  int
+	PidFile                    string
+	ProtectedMode              bool
+	ActiveExpireEffort         int
+	EnableProtectedConfigs     string // "no", "yes" or "local": who may CONFIG SET a protected parameter
+	ConfigFile                 string // the file read at start, if any
+	Maxmemory                  int64  // bytes; 0: no limit. Over it, denyoom commands get -OOM
+	MaxmemoryPolicy            string // "noeviction", the one policy a shard has
+	ClusterEnabled             bool   // Redis Cluster mode: slots, MOVED, CROSSSLOT, CLUSTER
+	ClusterConfigFile          string // the nodes.conf of cluster mode, relative to dir
+	NotifyKeyspaceEvents       int    // classes of keyspace notifications sent (notify.go's notify* bits); 0: none
+	AppendOnly                 bool   // keep an append-only file (aof.go)
+	AppendFsync                string // "always", "everysec" or "no"
+	AppendFilename             string // prefix of the AOF's file names
+	AppendDirname              string // the AOF's directory, under dir
+	AOFUseRDBPreamble          bool   // rewrite the base as an RDB file
+	AOFLoadTruncated           bool   // load an AOF whose last command is cut short, cutting it off
+	AutoAOFRewritePercentage   int    // rewrite when the AOF grew by this much since the last rewrite; 0: never
+	AutoAOFRewriteMinSize      int64  // ... and is at least this big
+	NoAppendfsyncOnRewrite     bool
+	AOFRewriteIncrementalFsync bool
+	ListMaxListpackSize        int   // quicklist node limit of new lists: < 0 a size class (-1 4 KB .. -5 64 KB), > 0 entries
+	SetMaxIntsetEntries        int   // largest set kept as an intset; one more member converts it to a hashtable
+	HashMaxListpackEntries     int   // most fields a hash keeps as a listpack; one more converts it to a hashtable
+	HashMaxListpackValue       int64 // longest field or value a listpack hash takes; a longer one converts it
+	ZsetMaxListpackEntries     int   // most members a sorted set keeps as a listpack; one more converts it to a skiplist
+	ZsetMaxListpackValue       int64 // longest member a listpack sorted set takes; a longer one converts it
+	HLLSparseMaxBytes          int64 // largest sparse HyperLogLog (header included); a longer one turns dense
 
 	// Cluster is the cluster configuration of cluster mode, read from
 	// ClusterConfigFile by LoadCluster before the shard is made. It is
@@ -73,30 +83,38 @@ type Config struct {
 // DefaultConfig is Redis's defaults for the parameters Shoal has.
 func DefaultConfig() *Config {
 	return &Config{
-		Port:                   6379,
-		Bind:                   []string{"127.0.0.1", "-::1"},
-		Dir:                    ".",
-		MaxClients:             10000,
-		TCPKeepalive:           300,
-		TCPBacklog:             511,
-		Hz:                     10,
-		ProtoMaxBulkLen:        512 << 20,
-		ClientQueryBufferLimit: 1 << 30,
-		IO:                     "auto",
-		LogLevel:               "notice",
-		Databases:              1,
-		ProtectedMode:          true,
-		ActiveExpireEffort:     1,
-		EnableProtectedConfigs: "no",
-		MaxmemoryPolicy:        "noeviction",
-		ClusterConfigFile:      "nodes.conf",
-		ListMaxListpackSize:    -2,
-		SetMaxIntsetEntries:    512,
-		HashMaxListpackEntries: 512,
-		HashMaxListpackValue:   64,
-		ZsetMaxListpackEntries: 128,
-		ZsetMaxListpackValue:   64,
-		HLLSparseMaxBytes:      3000,
+		Port:                       6379,
+		Bind:                       []string{"127.0.0.1", "-::1"},
+		Dir:                        ".",
+		MaxClients:                 10000,
+		TCPKeepalive:               300,
+		TCPBacklog:                 511,
+		Hz:                         10,
+		ProtoMaxBulkLen:            512 << 20,
+		ClientQueryBufferLimit:     1 << 30,
+		IO:                         "auto",
+		LogLevel:                   "notice",
+		Databases:                  1,
+		ProtectedMode:              true,
+		ActiveExpireEffort:         1,
+		EnableProtectedConfigs:     "no",
+		MaxmemoryPolicy:            "noeviction",
+		ClusterConfigFile:          "nodes.conf",
+		ListMaxListpackSize:        -2,
+		SetMaxIntsetEntries:        512,
+		HashMaxListpackEntries:     512,
+		HashMaxListpackValue:       64,
+		ZsetMaxListpackEntries:     128,
+		ZsetMaxListpackValue:       64,
+		HLLSparseMaxBytes:          3000,
+		AppendFsync:                "everysec",
+		AppendFilename:             "appendonly.aof",
+		AppendDirname:              "appendonlydir",
+		AOFUseRDBPreamble:          true,
+		AOFLoadTruncated:           true,
+		AutoAOFRewritePercentage:   100,
+		AutoAOFRewriteMinSize:      64 << 20,
+		AOFRewriteIncrementalFsync: true,
 	}
 }
 
@@ -333,9 +351,23 @@ var params = []*param{
 	// Shoal runs in the foreground (supervised by its launcher or systemd);
 	// "no" is the only value, as a Go process cannot fork itself away.
 	immutable(onlyNo("daemonize", "daemonize yes is not supported: run Shoal under systemd or its launcher")),
-	// A shard keeps no append only file: "no" is the only value. Tools
-	// read it (redis-benchmark asks for save and appendonly).
-	onlyNo("appendonly", "argument must be 'no': this shard keeps no append only file"),
+	// The append-only file (aof.go). Turned on at run time, the AOF is
+	// written anew from the data set; turned off, it is closed.
+	func() *param {
+		p := boolParam("appendonly", func(c *Config) *bool { return &c.AppendOnly })
+		p.apply = func(s *Shard) error { return s.setAppendonly(s.Config.AppendOnly) }
+		return p
+	}(),
+	enumParam("appendfsync", []string{"always", "everysec", "no"}, func(c *Config) *string { return &c.AppendFsync }),
+	immutable(stringParam("appendfilename", func(c *Config) *string { return &c.AppendFilename })),
+	immutable(stringParam("appenddirname", func(c *Config) *string { return &c.AppendDirname })),
+	boolParam("aof-use-rdb-preamble", func(c *Config) *bool { return &c.AOFUseRDBPreamble }),
+	boolParam("aof-load-truncated", func(c *Config) *bool { return &c.AOFLoadTruncated }),
+	intParam("auto-aof-rewrite-percentage", 0, math.MaxInt32, func(c *Config) *int { return &c.AutoAOFRewritePercentage }),
+	memParam("auto-aof-rewrite-min-size", 0, func(c *Config) *int64 { return &c.AutoAOFRewriteMinSize }),
+	boolParam("no-appendfsync-on-rewrite", func(c *Config) *bool { return &c.NoAppendfsyncOnRewrite }),
+	boolParam("aof-rewrite-incremental-fsync", func(c *Config) *bool { return &c.AOFRewriteIncrementalFsync }),
+	onlyNo("aof-timestamp-enabled", "argument must be 'no': AOF timestamps are not written"),
 	// Cluster mode is chosen at start, with the nodes.conf it reads
 	// (clusterstate.go).
 	immutable(boolParam("cluster-enabled", func(c *Config) *bool { return &c.ClusterEnabled })),
@@ -732,7 +764,10 @@ var paramHelp = map[string]string{
 	"hll-sparse-max-bytes":      "largest sparse HyperLogLog, header included; a longer one turns dense (bytes)",
 	"daemonize":                 "no: Shoal runs in the foreground (use systemd)",
 	"save":                      `RDB snapshots: "" (none; Shoal writes none)`,
-	"appendonly":                "no: a shard keeps no append only file",
+	"appendonly":                "keep an append-only file (yes|no)",
+	"appendfsync":               "when the AOF is fsynced: always, everysec or no",
+	"appenddirname":             "directory of the AOF's files, under dir",
+	"appendfilename":            "prefix of the AOF's file names",
 	"cluster-enabled":           "serve as a Redis Cluster node: hash slots, MOVED/CROSSSLOT, CLUSTER (yes/no)",
 	"cluster-config-file": "the cluster's nodes.conf in Redis's format, relative to dir; when missing, " +
 		"the shard creates it owning all 16384 slots under a new node id (Shoal has no CLUSTER ADDSLOTS or MEET: " +

@@ -48,10 +48,11 @@ func metaLRU(m kv.Meta) uint32 { return uint32(m >> 8) }
 
 // expired reports whether the key at r has passed its expire time: as
 // in Redis, a key lives through its expire millisecond and is gone once
-// the clock is past it.
+// the clock is past it. While the AOF loads, no key expires: the commands
+// that follow in the file may still change its time to live.
 func (s *Shard) expired(r kv.Ref) bool {
 	at := s.db.Expire(r)
-	return at != kv.NoExpire && at < s.nowMs
+	return at != kv.NoExpire && at < s.nowMs && !s.loading
 }
 
 // expireNow deletes the key at r because its time to live ran out.
@@ -59,6 +60,7 @@ func (s *Shard) expireNow(r kv.Ref) {
 	s.notifyExpired(r) // "expired", while the key's name is still there (notify.go)
 	// watched is nil unless a client watches the key (multi.go).
 	watched := s.watchedExpiring(r)
+	s.propagateExpired(s.db.Key(r))
 	s.db.Delete(r)
 	s.Stats.ExpiredKeys++
 	s.dirty++

@@ -86,6 +86,7 @@ func (s *Shard) Cron() {
 	s.Tick()
 	s.expireBlocked()
 	s.metrics.sample(s)
+	s.aofCron()
 	if s.Config.Maxmemory > 0 {
 		s.sampleMemory()
 	}

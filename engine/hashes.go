@@ -475,6 +475,9 @@ func hincrbyfloatCmd(s *Shard, c *Client, argv [][]byte) {
 	s.syncHashEnc(r, h)
 	s.dirty++
 	s.notify(notifyHash, "hincrbyfloat", key)
+	if s.prop.on {
+		s.propagateAs([]byte("HSET"), key, field, val)
+	}
 	c.Bulk(val)
 }
 

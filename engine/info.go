@@ -149,12 +149,7 @@ func (s *Shard) infoSection(name string) (title, body string) {
 		w.kv("rdb_last_save_time", s.lastSave())
 		w.kv("rdb_last_bgsave_status", "ok")
 		w.kv("rdb_saves", 0)
-		w.kv("aof_enabled", 0)
-		w.kv("aof_rewrite_in_progress", 0)
-		w.kv("aof_rewrite_scheduled", 0)
-		w.kv("aof_last_bgrewrite_status", "ok")
-		w.kv("aof_rewrites", 0)
-		w.kv("aof_last_write_status", "ok")
+		s.infoAOF(w)
 	case "stats":
 		title = "Stats"
 		st := &s.Stats

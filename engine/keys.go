@@ -471,16 +471,18 @@ func expireGeneric(s *Shard, c *Client, argv [][]byte, base int64, seconds bool,
 			return
 		}
 	}
-	if when <= s.nowMs {
+	if when <= s.nowMs && !s.loading {
 		s.db.Delete(r)
 		s.dirty++
 		s.notify(notifyGeneric, "del", argv[1])
+		s.propagateDel(argv[1])
 		c.Int(1)
 		return
 	}
 	s.db.SetExpire(r, when)
 	s.dirty++
 	s.notify(notifyGeneric, "expire", argv[1])
+	s.propagateExpireAt(argv[1], when, argv[3:])
 	c.Int(1)
 }
 

@@ -518,6 +518,15 @@ func (s *Shard) mpopFirst(c *Client, keys [][]byte, head bool, count int64) (ser
 		}
 		c.ArrayLen(2)
 		c.Bulk(key)
+		if s.prop.on {
+			// BLPOP and BRPOP record the pop of one element, LMPOP and
+			// BLMPOP the pop of their count.
+			if count > 0 {
+				s.propagateCount(popName(head), key, min(count, int64(l.Len())))
+			} else {
+				s.propagateAs([]byte(popName(head)), key)
+			}
+		}
 		s.listPopReply(c, l, head, max(count, 1), count > 0)
 		s.notify(notifyList, popEvent(head), key)
 		s.deleteIfEmpty(l, r)
@@ -604,7 +613,16 @@ func (s *Shard) blmoveGeneric(c *Client, argv [][]byte, from, to bool, timeoutId
 		s.blockClient(c, argv, 1, 1, deadline)
 		return
 	}
+	mark := s.dirty
 	s.lmoveGeneric(c, argv[1], argv[2], from, to)
+	if s.prop.on && s.dirty != mark {
+		// Recorded as the move it made: LMOVE, or RPOPLPUSH for BRPOPLPUSH.
+		if timeoutIdx == 3 {
+			s.propagateAs([]byte("RPOPLPUSH"), argv[1], argv[2])
+		} else {
+			s.propagateAs([]byte("LMOVE"), argv[1], argv[2], argv[3], argv[4])
+		}
+	}
 }
 
 // LMOVE source destination LEFT|RIGHT LEFT|RIGHT: the element moved, null

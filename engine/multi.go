@@ -100,7 +100,7 @@ func init() {
 			Proc:       multiCmd,
 		},
 		&Command{Name: "exec", Arity: 1,
-			Flags: FlagNoScript | FlagLoading | FlagStale | FlagSkipSlowlog,
+			Flags: FlagNoScript | FlagLoading | FlagStale | FlagSkipSlowlog | FlagNoPropagate,
 			ACL:   "@transaction",
 			Group: "transactions", Since: "1.2.0",
 			Summary:    "Execute all commands issued after MULTI",

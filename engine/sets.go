@@ -479,6 +479,10 @@ func spopCmd(s *Shard, c *Client, argv [][]byte) {
 	// The reply goes first: a hashtable member aliases the set until the
 	// member is deleted.
 	replySetElem(c, &e)
+	if s.prop.on {
+		var nb [20]byte
+		s.propagateAs([]byte("SREM"), argv[1], e.bytes(nb[:]))
+	}
 	so.removeRandom(i, &e)
 	s.notify(notifySet, "spop", argv[1])
 	if so.size() == 0 {
@@ -518,7 +522,12 @@ func spopCountCmd(s *Shard, c *Client, argv [][]byte) {
 		s.dirty += size
 		s.notify(notifySet, "spop", argv[1])
 		s.notify(notifyGeneric, "del", argv[1])
+		s.propagateDel(argv[1])
 		return
+	}
+	var rec sremRecorder
+	if s.prop.on {
+		rec.start(argv[1])
 	}
 	s.dirty += count
 	s.notify(notifySet, "spop", argv[1])
@@ -529,15 +538,19 @@ func spopCountCmd(s *Shard, c *Client, argv [][]byte) {
 		for range count {
 			i := so.random(s.rand64(), &e)
 			replySetElem(c, &e)
+			rec.add(s, &e)
 			so.removeRandom(i, &e)
 		}
+		rec.flush(s)
 		return
 	}
 	kept := s.setMoveRandom(so, int(remaining))
 	so.each(func(e setElem) bool {
 		replySetElem(c, &e)
+		rec.add(s, &e)
 		return true
 	})
+	rec.flush(s)
 	s.db.SetObject(r, kept)
 	s.syncSetEnc(r, kept)
 }

@@ -86,6 +86,9 @@ type Shard struct {
 	block      blockState    // blocked clients and the keys they wait on (blocking.go)
 	pubsub     pubsubState   // channels, patterns and their subscribers (pubsub.go)
 	watch      watchState    // the keys clients WATCH (multi.go)
+	prop       propState     // what the AOF records of each command (propagate.go)
+	aof        aofState      // the append-only file (aof.go)
+	rwStat     rewriteStats  // AOF rewrites (aofrewrite.go)
 	// errMark is ErrorReplies when the last call began or ended: a command
 	// failed if it grew since. EXEC's queued commands, run by call, move it,
 	// so their errors are theirs, not EXEC's, as in Redis.
@@ -124,6 +127,7 @@ func NewShard(cfg *Config) *Shard {
 		rng:        uint64(now.UnixNano()) | 1,
 	}
 	s.runID = s.randomHex(40)
+	s.aof.fd = -1
 	if cfg.ClusterEnabled {
 		if cfg.Cluster == nil {
 			panic("engine: cluster mode without a cluster configuration: call Config.LoadCluster before NewShard")
@@ -249,6 +253,12 @@ func (s *Shard) Exec(c *Client, argv [][]byte) {
 		cmd.rejected++
 		c.lastCmd = cmd
 		c.Error(errOOM)
+	case s.aof.writeErr != 0 && s.prop.on && (cmd.Flags&FlagWrite != 0 || cmd.Name == "ping"):
+		// The AOF cannot be written: writes (and PING, as in Redis) are
+		// refused until it can (aof.go).
+		cmd.rejected++
+		c.lastCmd = cmd
+		c.Error(s.aofMisconf())
 	case c.subs != nil && !c.Resp3 && c.subscribed() && !subscribedModeAllows(cmd):
 		cmd.rejected++
 		c.lastCmd = cmd
@@ -296,11 +306,22 @@ func (c *Client) applyReplyMode(mark int) {
 func (s *Shard) call(c *Client, cmd *Command, argv [][]byte) {
 	s.errMark = s.Stats.ErrorReplies
 	start := nanotime()
+	var mark int64
+	unit := s.prop.on
+	if unit {
+		if s.aof.rw != nil {
+			s.rewriteBefore(cmd, argv)
+		}
+		mark = s.beginUnit()
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			s.Stats.UnexpectedErrors++
 			logf("warning", "command %s panicked: %v", cmd.FullName, r)
 			c.Error("ERR internal error while executing '" + cmd.FullName + "'")
+		}
+		if unit {
+			s.endUnit(cmd, argv, mark)
 		}
 		cmd.calls++
 		cmd.usec += (nanotime() - start) / 1000

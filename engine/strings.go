@@ -438,6 +438,9 @@ func setCmd(s *Shard, c *Client, argv [][]byte) {
 	if flags&(optNX|optXX|optGet) == 0 {
 		s.setString(key, val, stringEncoding(val), when, keepTTL)
 		s.notifySet(key, exp != nil)
+		if exp != nil && s.prop.on {
+			s.propagateSetAt(key, val, when)
+		}
 		c.OK()
 		return
 	}
@@ -455,6 +458,14 @@ func setCmd(s *Shard, c *Client, argv [][]byte) {
 	}
 	s.putString(r, key, val, stringEncoding(val), when, keepTTL)
 	s.notifySet(key, exp != nil)
+	if s.prop.on {
+		switch {
+		case exp != nil:
+			s.propagateSetAt(key, val, when)
+		case flags&optGet != 0:
+			s.propagateWithout(argv, "get")
+		}
+	}
 	if flags&optGet == 0 {
 		c.OK()
 	}
@@ -481,6 +492,7 @@ func setexGeneric(s *Shard, c *Client, argv [][]byte, name string, unit int) {
 	}
 	s.setString(argv[1], argv[3], stringEncoding(argv[3]), when, false)
 	s.notifySet(argv[1], true)
+	s.propagateSetAt(argv[1], argv[3], when)
 	c.OK()
 }
 
@@ -501,6 +513,7 @@ func getdelCmd(s *Shard, c *Client, argv [][]byte) {
 	s.db.Delete(r)
 	s.dirty++
 	s.notify(notifyGeneric, "del", argv[1])
+	s.propagateDel(argv[1])
 }
 
 func getexCmd(s *Shard, c *Client, argv [][]byte) {
@@ -530,14 +543,19 @@ func getexCmd(s *Shard, c *Client, argv [][]byte) {
 		s.db.Delete(r)
 		s.dirty++
 		s.notify(notifyGeneric, "del", argv[1])
+		s.propagateDel(argv[1])
 	case exp != nil:
 		s.db.SetExpire(r, when)
 		s.dirty++
 		s.notify(notifyGeneric, "expire", argv[1])
+		s.propagateExpireAt(argv[1], when, nil)
 	case flags&optPersist != 0 && s.db.Expire(r) != kv.NoExpire:
 		s.db.SetExpire(r, kv.NoExpire)
 		s.dirty++
 		s.notify(notifyGeneric, "persist", argv[1])
+		if s.prop.on {
+			s.propagateAs([]byte("PERSIST"), argv[1])
+		}
 	}
 }
 
@@ -698,6 +716,9 @@ func incrbyfloatCmd(s *Shard, c *Client, argv [][]byte) {
 		enc = encRaw
 	}
 	s.putString(r, key, val, enc, kv.NoExpire, true)
+	if s.prop.on {
+		s.propagateAs([]byte("SET"), key, val, []byte("KEEPTTL"))
+	}
 	s.notify(notifyString, "incrbyfloat", key)
 	c.Bulk(val)
 }

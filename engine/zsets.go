@@ -1267,6 +1267,9 @@ func (s *Shard) zpopFirst(c *Client, keys [][]byte, max bool, count int64, shape
 		if z == nil {
 			continue
 		}
+		if s.prop.on {
+			s.propagateZpop(key, max, count, z.size(), shape)
+		}
 		s.zpop(c, key, r, z, max, count, shape)
 		return true, true
 	}

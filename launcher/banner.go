@@ -66,6 +66,11 @@ func formatBanner(b bannerInfo) string {
 	}
 	fmt.Fprintf(&w, "  data:      %s/shard-<i>/\n", strings.TrimRight(b.Dir, "/"))
 	fmt.Fprintf(&w, "  I/O:       %s\n", describeBackends(b.Shards, b.IO))
+	if hasOption(b.ShardArgs, "appendonly") || hasOption(b.ShardArgs, "appendfsync") {
+		w.WriteString("  persist:   append-only file as given after --\n")
+	} else {
+		fmt.Fprintf(&w, "  persist:   append-only file, fsync every second, in %s/shard-<i>/appendonlydir/\n", strings.TrimRight(b.Dir, "/"))
+	}
 	if len(p.Shards) > 0 && p.Shards[0].MemCap > 0 {
 		if hasOption(b.ShardArgs, "maxmemory") {
 			w.WriteString("  memory:    maxmemory as given after --\n")

@@ -36,6 +36,7 @@ func TestBanner(t *testing.T) {
 				"  address:   127.0.0.1\n" +
 				"  data:      /var/lib/shoal/shard-<i>/\n" +
 				"  I/O:       io_uring (--io auto)\n" +
+				"  persist:   append-only file, fsync every second, in /var/lib/shoal/shard-<i>/appendonlydir/\n" +
 				"  shard  node  cpus  port  pid   node id\n" +
 				"  0      0     0,4   7000  4242  " + testIDs[0] + "\n" +
 				"  1      1     2,6   7001  4343  " + testIDs[1] + "\n" +
@@ -52,6 +53,7 @@ func TestBanner(t *testing.T) {
 				"  address:   listening on 0.0.0.0, announced to clients as 10.0.0.5\n" +
 				"  data:      /d/shard-<i>/\n" +
 				"  I/O:       epoll (1), io_uring (1) (--io auto)\n" +
+				"  persist:   append-only file, fsync every second, in /d/shard-<i>/appendonlydir/\n" +
 				"  profile:   cpu, written to each shard's data dir on stop (SIGUSR2 to a shard: a snapshot)\n" +
 				"  pprof:     http://127.0.0.1:6060/debug/pprof/ (shard i: port + i)\n" +
 				"  shard  node  cpus  port  pid   node id\n" +

@@ -312,6 +312,12 @@ func (l *Launcher) command(s *shard) *exec.Cmd {
 		// --maxmemory after -- overrides it.
 		args = append(args, "--maxmemory", strconv.FormatUint(s.plan.MemCap, 10))
 	}
+	if !hasOption(user, "appendonly") {
+		// Persistence is on unless asked otherwise: every shard keeps an
+		// AOF in its own directory, fsynced every second (the engine's
+		// default appendfsync), and recovers from it when restarted.
+		args = append(args, "--appendonly", "yes")
+	}
 	if l.o.Profile != "" {
 		args = append(args, "--profile", l.o.Profile)
 	}

@@ -70,13 +70,20 @@ func (b *epollBackend) run() error {
 	defer unix.Close(b.epfd)
 	for !s.stop.Load() && !s.shard.ShutdownAsked() {
 		s.resumeUnblocked()
+		if s.shard.AOFOn() {
+			s.shard.AOFTurn()
+			s.shard.AOFFlushSync(false)
+		}
 		b.flush()
-		timeout := int(s.untilCron().Milliseconds())
+		timeout := int(s.waitTime().Milliseconds())
 		n, err := unix.EpollWait(b.epfd, b.events, timeout)
 		if err != nil && !errors.Is(err, unix.EINTR) {
 			return fmt.Errorf("server: epoll_wait: %w", err)
 		}
 		s.shard.Tick()
+		if err := s.loadStep(); err != nil {
+			return err
+		}
 		for i := 0; i < n; i++ {
 			ev := &b.events[i]
 			switch ev.Pad & 3 {

@@ -47,6 +47,7 @@ type Server struct {
 	wakeFD          int
 	stop            atomic.Bool
 	stopWhy         atomic.Value // string
+	holds           []hold       // clients waiting for the AOF (aof.go), oldest first
 	limits          resp.Limits
 	epoch           uint64 // the shard's ConfigEpoch when limits were derived
 	turnNs          int64  // cron period
@@ -75,6 +76,9 @@ type conn struct {
 
 	// epoll
 	wantWrite bool
+
+	// held: the output waits for the AOF to be durable (server/aof.go)
+	held bool
 }
 
 // New prepares a shard server: it sets up the engine and raises the
@@ -148,6 +152,9 @@ func (s *Server) Run() error {
 	}
 	defer s.closeListeners()
 
+	if err := s.shard.StartPersistence(); err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
 	b, why, err := s.pickBackend()
 	if err != nil {
 		return err
@@ -289,8 +296,8 @@ func (s *Server) process(c *conn, buf []byte) int {
 		if c.cli.Flags&(engine.CloseAfterReply|engine.CloseASAP) != 0 {
 			return len(buf)
 		}
-		if c.cli.Blocked() {
-			break // the rest waits in c.in until resumeUnblocked
+		if c.cli.Blocked() || c.held {
+			break // the rest waits in c.in until resumeUnblocked or releaseHolds
 		}
 		args, n, err := c.parser.Parse(buf[off:])
 		if err != nil {
@@ -397,6 +404,27 @@ func (s *Server) cron(now int64, closeConn func(*conn)) {
 	}
 }
 
+// waitTime is how long the loop may sleep: until the next tick, or not at
+// all while the AOF loads.
+func (s *Server) waitTime() time.Duration {
+	if s.shard.Loading() {
+		return 0
+	}
+	return s.untilCron()
+}
+
+// loadStep loads a slice of the AOF while it loads; an error ends the
+// shard (the AOF is not valid).
+func (s *Server) loadStep() error {
+	if !s.shard.Loading() {
+		return nil
+	}
+	if _, err := s.shard.LoadStep(); err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	return nil
+}
+
 // untilCron is how long the loop may sleep before the next tick.
 func (s *Server) untilCron() time.Duration {
 	d := s.nextCron - nanotime()
@@ -412,6 +440,10 @@ func (s *Server) shutdown(b backend) {
 		why = "request"
 	}
 	s.log.Logf(rlog.Warning, "User requested shutdown (%s)...", why)
+	if s.shard.AOFOn() {
+		s.log.Logf(rlog.Notice, "Calling fsync() on the AOF file.")
+	}
+	s.shard.StopPersistence()
 	b.closeAll()
 	s.closeListeners()
 	if s.cfg.PidFile != "" {

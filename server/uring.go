@@ -19,6 +19,8 @@ const (
 	opSend
 	opCancel
 	opWake
+	opAOFWrite
+	opAOFSync
 )
 
 func userData(op uint64, gen uint32, slot int32) uint64 {
@@ -57,6 +59,9 @@ type uringBackend struct {
 	// acceptRetry is set when a multishot accept ended on an error (such
 	// as EMFILE); it is re-armed on the next cron tick instead of spinning.
 	acceptRetry []int
+	// aofWriting and aofSyncing: an AOF write or fsync is in flight
+	// (server/aof.go).
+	aofWriting, aofSyncing bool
 }
 
 func newUringBackend(s *Server) (*uringBackend, error) {
@@ -88,9 +93,16 @@ func (b *uringBackend) describe() string { return b.ring.Features().String() }
 // re-entered. When the kernel refuses to take more submissions until
 // completions are reaped, it moves them to the backlog for the loop.
 func (b *uringBackend) sqe() *uring.SQE {
+	b.reserve(1)
+	return b.ring.GetSQE()
+}
+
+// reserve makes room for n SQEs (a linked chain must not be split by a
+// submit), submitting what is queued as sqe does.
+func (b *uringBackend) reserve(n uint32) {
 	for {
-		if e := b.ring.GetSQE(); e != nil {
-			return e
+		if b.ring.SQSpace() >= n {
+			return
 		}
 		_, err := b.ring.Submit()
 		switch {
@@ -159,13 +171,18 @@ func (b *uringBackend) run() error {
 	b.armWake()
 	for !s.stop.Load() && !s.shard.ShutdownAsked() {
 		s.resumeUnblocked()
+		b.aofTurn()
 		b.flush()
-		if _, err := b.ring.SubmitAndWait(1, s.untilCron()); err != nil &&
+		if _, err := b.ring.SubmitAndWait(1, s.waitTime()); err != nil &&
 			!errors.Is(err, unix.EINTR) && !errors.Is(err, unix.EBUSY) && !errors.Is(err, unix.ETIME) {
 			return fmt.Errorf("server: io_uring wait: %w", err)
 		}
 		s.shard.Tick()
 		b.drain()
+		s.releaseHolds(b.send)
+		if err := s.loadStep(); err != nil {
+			return err
+		}
 		b.bufs.Publish()
 		for _, c := range b.rearm {
 			if !c.closing && !c.recvArmed && s.conns[c.slot] == c {
@@ -182,6 +199,7 @@ func (b *uringBackend) run() error {
 		}
 		s.cron(now, b.close)
 	}
+	b.aofDrain()
 	return nil
 }
 
@@ -198,6 +216,9 @@ func (b *uringBackend) complete(cqe *uring.CQE) {
 		if !cqe.More() {
 			b.armWake()
 		}
+		return
+	case opAOFWrite, opAOFSync:
+		b.aofCompleted(op, cqe)
 		return
 	}
 	if int(slot) >= len(s.conns) {
@@ -293,6 +314,7 @@ func (b *uringBackend) received(c *conn, cqe *uring.CQE) {
 // and no send in flight.
 func (b *uringBackend) flush() {
 	s := b.s
+	until, held := s.holdPending()
 	for i := 0; i < len(s.shard.Pending); i++ {
 		cli := s.shard.Pending[i]
 		cli.Dequeued()
@@ -302,6 +324,10 @@ func (b *uringBackend) flush() {
 		}
 		if cli.Flags&engine.CloseASAP != 0 {
 			b.close(c)
+			continue
+		}
+		if held {
+			s.holdConn(c, until)
 			continue
 		}
 		b.send(c)

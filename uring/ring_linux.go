@@ -315,6 +315,12 @@ func (r *Ring) GetSQE() *SQE {
 	return s
 }
 
+// SQSpace is how many SQEs GetSQE can hand out before the next submit.
+func (r *Ring) SQSpace() uint32 {
+	sq := &r.sq
+	return sq.entries - (sq.local - sq.head.Load())
+}
+
 // Timespec stores d in the ring-owned slot that belongs to sqe's position
 // in the SQE array and returns it, for sqe.Timeout. The slot is reused only
 // when GetSQE hands out the same SQE slot again, by which time the kernel

@@ -116,6 +116,7 @@ type Store struct {
 	recBytes  int64 // length of live records
 
 	slots *slotIndex // per-slot key lists (slots.go); nil unless TrackSlots
+	mark  *marks     // a rewrite's marks (mark.go); nil unless BeginMark
 }
 
 // New returns an empty store. O(1); it allocates under 2 KiB.
@@ -143,8 +144,12 @@ func (s *Store) Volatile() int { return s.volatile }
 // Every Ref becomes invalid. O(1) work here (O(slots) when it tracks
 // slots); the GC reclaims the memory later.
 func (s *Store) Clear() {
-	slots := s.slots
+	slots, mark := s.slots, s.mark
 	s.reset()
+	if mark != nil {
+		mark.done = true // no key of a rewrite's cut is left
+		s.mark = mark
+	}
 	if slots != nil {
 		slots.reset()
 		s.slots = slots
@@ -310,6 +315,9 @@ func (s *Store) insertEntry(key []byte, h uint64, m Meta, expire int64) Ref {
 	if s.slots != nil {
 		s.slots.add(id, key)
 	}
+	if s.mark != nil {
+		s.Mark(Ref(id))
+	}
 	s.count++
 	if expire != NoExpire {
 		s.volatile++
@@ -393,6 +401,9 @@ func (s *Store) Delete(r Ref) {
 		s.volatile--
 	}
 	s.count--
+	if s.mark != nil {
+		s.Mark(r)
+	}
 	if seg := s.ents.free(uint32(r), e); seg >= 0 && s.slots != nil {
 		s.slots.released(seg, len(s.ents.segs))
 	}

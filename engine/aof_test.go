@@ -1,0 +1,558 @@
+package engine
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"shoal/engine/internal/kv"
+	"shoal/engine/internal/listpack"
+)
+
+// snapshot renders a shard's whole data set canonically: per key its
+// type, expire time and value, with sets and hashes sorted, so that two
+// shards holding the same data render the same text.
+func snapshot(s *Shard) string {
+	var keys []string
+	refs := map[string]kv.Ref{}
+	for cur := uint64(0); ; {
+		cur = s.db.Scan(cur, func(r kv.Ref) {
+			k := string(s.db.Key(r))
+			keys = append(keys, k)
+			refs[k] = r
+		})
+		if cur == 0 {
+			break
+		}
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for i, k := range keys {
+		if i > 0 && keys[i-1] == k {
+			continue
+		}
+		r := refs[k]
+		fmt.Fprintf(&b, "%q %s exp=%d ", k, typeNames[s.typeOf(r)], s.db.Expire(r))
+		var parts []string
+		var nb [listpack.IntBufSize]byte
+		switch s.typeOf(r) {
+		case typeString:
+			parts = append(parts, string(s.db.Str(r)))
+		case typeList:
+			l := s.listAt(r)
+			it := l.Iter(0, true)
+			for range l.Len() {
+				v, _ := it.Next()
+				parts = append(parts, string(v.Bytes(&nb)))
+			}
+		case typeSet:
+			var eb [20]byte
+			s.setAt(r).each(func(e setElem) bool {
+				parts = append(parts, string(e.bytes(eb[:])))
+				return true
+			})
+			sort.Strings(parts)
+		case typeHash:
+			var vb [listpack.IntBufSize]byte
+			s.db.Obj(r).(*hashObj).each(func(f, v listpack.Value) bool {
+				parts = append(parts, string(f.Bytes(&nb))+"="+string(v.Bytes(&vb)))
+				return true
+			})
+			sort.Strings(parts)
+		case typeZSet:
+			s.db.Obj(r).(*zsetObj).each(func(m []byte, score float64) bool {
+				parts = append(parts, string(m)+"="+strconv.FormatFloat(score, 'g', -1, 64))
+				return true
+			})
+		}
+		fmt.Fprintf(&b, "%q\n", parts)
+	}
+	return b.String()
+}
+
+// aofShard makes a shard on a fake clock keeping its AOF in a temporary
+// directory (appenddirname absolute), started.
+func aofShard(t *testing.T, dir string, now *int64, fsync string) *Shard {
+	t.Helper()
+	cfg := DefaultConfig()
+	cfg.AppendOnly = true
+	cfg.AppendFsync = fsync
+	cfg.AppendDirname = dir
+	s := NewShard(cfg)
+	s.clock = func() int64 { return *now }
+	s.Tick()
+	if err := s.StartPersistence(); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		done, err := s.LoadStep()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if done {
+			break
+		}
+	}
+	return s
+}
+
+func run(t *testing.T, s *Shard, c *Client, line string) {
+	t.Helper()
+	exec(t, s, c, strings.Fields(line)...)
+	s.AOFTurn()
+	s.AOFFlushSync(false)
+}
+
+// TestAOFRoundTrip runs command sequences on a shard with an AOF, loads
+// the AOF into a new shard and compares the data sets: what each write
+// command records rebuilds exactly what it did, including the commands
+// recorded otherwise than they were called (expires, pops, SPOP, ...).
+func TestAOFRoundTrip(t *testing.T) {
+	tests := []struct {
+		name string
+		cmds []string
+	}{
+		{"strings", []string{"SET a 1", "SET b 2 EX 100", "SET c 3 PX 5000 GET", "SET d 4 EXAT 1800000000",
+			"SET e 5 PXAT 1800000000000", "SET a x GET", "SETEX f 100 v", "PSETEX g 100 v", "SETNX h v",
+			"APPEND a yz", "INCR n", "INCRBY n 10", "DECR n", "INCRBYFLOAT fl 1.5", "INCRBYFLOAT fl 2.25",
+			"SETRANGE s 5 abc", "GETDEL b", "GETEX c PX 1000", "GETEX d PERSIST", "GETEX e EXAT 1", "MSET m1 1 m2 2",
+			"MSETNX m3 3", "GETSET m1 9", "SETBIT bits 7 1", "BITFIELD bf SET u8 0 200 INCRBY u8 0 100",
+			"PFADD hll a b c", "PFADD hll2 c d", "PFMERGE hll3 hll hll2", "PFCOUNT hll3"}},
+		{"keys", []string{"SET a 1", "SET b 2", "EXPIRE a 100", "PEXPIRE b 100000 NX", "EXPIREAT a 1800000000 GT",
+			"PERSIST b", "RENAME a a2", "COPY a2 a3", "RENAMENX b b2", "DEL a3 nosuch", "SET x 1", "EXPIRE x -1",
+			"SET y 1", "PEXPIREAT y 1", "UNLINK b2", "SET z 1", "EXPIRE z 100 XX", "TOUCH z"}},
+		{"lists", []string{"RPUSH l a b c d e", "LPUSH l z", "LPOP l", "RPOP l 2", "LINSERT l BEFORE b bb",
+			"LSET l 0 first", "LREM l 0 bb", "LTRIM l 0 5", "RPUSHX l f", "LPUSHX nol x", "LMOVE l l2 LEFT RIGHT",
+			"RPOPLPUSH l l2", "BLPOP l 0", "BRPOP l2 0", "BLMOVE l2 l3 RIGHT LEFT 0", "BRPOPLPUSH l3 l4 0",
+			"RPUSH m 1 2 3 4", "LMPOP 2 nol m LEFT COUNT 3", "BLMPOP 0 1 m RIGHT COUNT 5"}},
+		{"sets", []string{"SADD s a b c d e f g", "SREM s a", "SPOP s", "SPOP s 2", "SADD t 1 2 3", "SPOP t 5",
+			"SADD u 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20", "SPOP u 18", "SMOVE u v 1",
+			"SADD w x y", "SINTERSTORE d1 u w", "SUNIONSTORE d2 u w", "SDIFFSTORE d3 u w"}},
+		{"hashes", []string{"HSET h a 1 b 2", "HSETNX h c 3", "HDEL h a", "HINCRBY h b 5", "HINCRBYFLOAT h f 1.5",
+			"HINCRBYFLOAT h f 0.25", "HMSET h2 x 1 y 2"}},
+		{"zsets", []string{"ZADD z 1 a 2 b 3 c 4 d", "ZADD z INCR 5 a", "ZINCRBY z 2.5 b", "ZREM z c",
+			"ZPOPMIN z", "ZPOPMAX z", "ZADD z 1 x 2 y 3 w", "BZPOPMIN z 0", "BZPOPMAX z 0", "ZADD q 1 a 2 b 3 c",
+			"ZMPOP 1 q MIN COUNT 2", "BZMPOP 0 1 q MAX", "ZADD r 1 a 2 b 3 c 4 d", "ZREMRANGEBYRANK r 0 0",
+			"ZREMRANGEBYSCORE r 2 2", "ZUNIONSTORE u 2 r z", "ZINTERSTORE i 2 r z", "ZRANGESTORE rs r 0 -1",
+			"ZADD inf -inf lo +inf hi 0.1 tenth"}},
+		{"multi", []string{"MULTI", "SET a 1", "INCR a", "SADD s x", "SPOP s", "EXPIRE a 100", "EXEC",
+			"MULTI", "GET a", "EXEC", "FLUSHALL", "SET after 1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			now := scriptStart
+			a := aofShard(t, filepath.Join(dir, "aof"), &now, "everysec")
+			c := a.NewClient()
+			for _, line := range tt.cmds {
+				run(t, a, c, line)
+				now += 7
+			}
+			want := snapshot(a)
+			a.StopPersistence()
+			b := aofShard(t, filepath.Join(dir, "aof"), &now, "everysec")
+			if got := snapshot(b); got != want {
+				t.Errorf("loaded data differs\nlive:\n%s\nloaded:\n%s", want, got)
+			}
+			b.StopPersistence()
+		})
+	}
+}
+
+// TestAOFBlockedServed checks what a blocked client served by another
+// client's write records.
+func TestAOFBlockedServed(t *testing.T) {
+	dir := t.TempDir()
+	now := scriptStart
+	a := aofShard(t, dir, &now, "everysec")
+	c1, c2 := a.NewClient(), a.NewClient()
+	a.Exec(c1, [][]byte{[]byte("BLPOP"), []byte("q"), []byte("0")})
+	a.Exec(c2, [][]byte{[]byte("BZPOPMIN"), []byte("zq"), []byte("0")})
+	run(t, a, a.NewClient(), "RPUSH q a b")
+	run(t, a, a.NewClient(), "ZADD zq 1 m 2 n")
+	want := snapshot(a)
+	a.StopPersistence()
+	text := readAOF(t, dir)
+	for _, rec := range []string{"LPOP\r\n$1\r\nq\r\n", "ZPOPMIN\r\n$2\r\nzq\r\n"} {
+		if !strings.Contains(text, rec) {
+			t.Errorf("AOF lacks %q:\n%q", rec, text)
+		}
+	}
+	b := aofShard(t, dir, &now, "everysec")
+	if got := snapshot(b); got != want {
+		t.Errorf("loaded data differs\nlive:\n%s\nloaded:\n%s", want, got)
+	}
+	b.StopPersistence()
+}
+
+// readAOF concatenates the files the manifest names.
+func readAOF(t *testing.T, dir string) string {
+	t.Helper()
+	text, err := os.ReadFile(filepath.Join(dir, "appendonly.aof.manifest"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := parseManifest(string(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	names := []string{}
+	if m.base != nil {
+		names = append(names, m.base.name)
+	}
+	for _, f := range m.incrs {
+		names = append(names, f.name)
+	}
+	for _, n := range names {
+		d, err := os.ReadFile(filepath.Join(dir, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Write(d)
+	}
+	return b.String()
+}
+
+// TestAOFRecords checks the records of the commands Redis 7.0 records
+// otherwise than called, byte for byte as redis-server wrote them.
+func TestAOFRecords(t *testing.T) {
+	tests := []struct{ cmd, want string }{
+		{"SET k v EX 100", "SET k v PXAT 1700000100000"},
+		{"SET k v GET", "SET k v"},
+		{"SET nk v KEEPTTL NX", ""},
+		{"SETEX k 100 v", "SET k v PXAT 1700000100000"},
+		{"EXPIRE k 100 NX", "PEXPIREAT k 1700000100000 NX"},
+		{"EXPIRE k -1", "DEL k"},
+		{"INCRBYFLOAT f 1.5", "SET f 1.5 KEEPTTL"},
+		{"GETDEL k", "DEL k"},
+		{"GETEX k PX 1000", "PEXPIREAT k 1700000001000"},
+		{"GETEX k PERSIST", "PERSIST k"},
+		{"HINCRBYFLOAT h f 1.5", "HSET h f 1.5"},
+		{"SPOP s3", "SREM s3 <any>"},
+		{"SPOP s2 5", "DEL s2"},
+		{"LMPOP 1 l LEFT COUNT 9", "LPOP l 3"},
+		{"BLPOP l2 0", "LPOP l2"},
+		{"ZMPOP 1 z MAX COUNT 9", "ZPOPMAX z 2"},
+		{"PERSIST nokey", "-"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.cmd, func(t *testing.T) {
+			now := scriptStart
+			s := newTestShard(&now)
+			c := s.NewClient()
+			for _, setup := range []string{"SET k v", "SADD s3 a", "SADD s2 a b", "RPUSH l a b c", "RPUSH l2 x",
+				"ZADD z 1 a 2 b", "HSET h f 0"} {
+				exec(t, s, c, strings.Fields(setup)...)
+			}
+			if strings.HasPrefix(tt.cmd, "GETEX k PERSIST") {
+				exec(t, s, c, "EXPIRE", "k", "100")
+			}
+			s.prop.on = true
+			s.aof.selected = true
+			exec(t, s, c, strings.Fields(tt.cmd)...)
+			got := string(s.aof.buf)
+			want := tt.want
+			switch want {
+			case "":
+				want = tt.cmd
+			case "-":
+				want = ""
+			}
+			if want == "" {
+				if got != "" {
+					t.Errorf("recorded %q, want nothing", got)
+				}
+				return
+			}
+			f := strings.Fields(want)
+			if f[len(f)-1] == "<any>" {
+				f[len(f)-1] = "a"
+			}
+			argv := make([][]byte, len(f))
+			for i := range f {
+				argv[i] = []byte(f[i])
+			}
+			if w := string(appendCommand(nil, argv)); got != w {
+				t.Errorf("recorded %q, want %q", got, w)
+			}
+		})
+	}
+}
+
+// TestAOFRewriteUnderWrites rewrites the AOF while random writes go on
+// between the slices, with slices small enough that many keys change
+// before the rewrite reaches them; the base and new incr file must load
+// into exactly the live data set, and so must base+incr after more writes.
+func TestAOFRewriteUnderWrites(t *testing.T) {
+	old := rewriteSliceBytes
+	rewriteSliceBytes = 256
+	defer func() { rewriteSliceBytes = old }()
+	for seed := int64(1); seed <= 3; seed++ {
+		t.Run(strconv.FormatInt(seed, 10), func(t *testing.T) {
+			dir := t.TempDir()
+			now := scriptStart
+			a := aofShard(t, dir, &now, "everysec")
+			c := a.NewClient()
+			rng := rand.New(rand.NewSource(seed))
+			for range 600 {
+				run(t, a, c, randomWrite(rng))
+			}
+			if v := exec(t, a, c, "BGREWRITEAOF"); string(v.Str) != "Background append only file rewriting started" {
+				t.Fatalf("BGREWRITEAOF: %+v", v)
+			}
+			for i := 0; a.aof.rw != nil; i++ {
+				if i > 100000 {
+					t.Fatal("rewrite does not finish")
+				}
+				run(t, a, c, randomWrite(rng))
+				now += 3
+			}
+			if a.rwStat.rewrites != 1 || !a.rwStat.lastOK {
+				t.Fatalf("rewrite failed: %+v", a.rwStat)
+			}
+			for range 100 {
+				run(t, a, c, randomWrite(rng))
+			}
+			want := snapshot(a)
+			a.StopPersistence()
+			entries, _ := os.ReadDir(dir)
+			if len(entries) != 3 {
+				var names []string
+				for _, e := range entries {
+					names = append(names, e.Name())
+				}
+				t.Errorf("AOF dir holds %v, want a manifest, a base and one incr file", names)
+			}
+			b := aofShard(t, dir, &now, "everysec")
+			if got := snapshot(b); got != want {
+				t.Errorf("loaded data differs\nlive:\n%s\nloaded:\n%s", want, got)
+			}
+			b.StopPersistence()
+		})
+	}
+}
+
+// randomWrite is one write command on a small key space of every type.
+func randomWrite(rng *rand.Rand) string {
+	k := func(p string) string { return p + strconv.Itoa(rng.Intn(12)) }
+	m := func() string { return "m" + strconv.Itoa(rng.Intn(90)) }
+	n := func() string { return strconv.Itoa(rng.Intn(1000)) }
+	switch rng.Intn(22) {
+	case 0:
+		return "SET " + k("s") + " " + n()
+	case 1:
+		return "APPEND " + k("s") + " x"
+	case 2:
+		return "INCR " + k("n")
+	case 3:
+		return "DEL " + k("s") + " " + k("l")
+	case 4:
+		return "RPUSH " + k("l") + " " + m() + " " + m()
+	case 5:
+		return "LPOP " + k("l")
+	case 6:
+		return "SADD " + k("t") + " " + m() + " " + n()
+	case 7:
+		return "SREM " + k("t") + " " + m()
+	case 8:
+		return "SPOP " + k("t") + " 2"
+	case 9:
+		return "HSET " + k("h") + " " + m() + " " + n()
+	case 10:
+		return "HDEL " + k("h") + " " + m()
+	case 11:
+		return "ZADD " + k("z") + " " + n() + " " + m()
+	case 12:
+		return "ZINCRBY " + k("z") + " 1.5 " + m()
+	case 13:
+		return "ZPOPMIN " + k("z")
+	case 14:
+		return "EXPIRE " + k("s") + " 1000"
+	case 15:
+		return "PERSIST " + k("s")
+	case 16:
+		return "RENAME " + k("h") + " " + k("h")
+	case 17:
+		return "COPY " + k("z") + " " + k("z") + " REPLACE"
+	case 18:
+		return "HINCRBYFLOAT " + k("h") + " " + m() + " 0.5"
+	case 19:
+		return "LTRIM " + k("l") + " 1 -2"
+	case 20:
+		if rng.Intn(40) == 0 {
+			return "FLUSHALL"
+		}
+		return "SET " + k("s") + " " + n() + " EX 5000"
+	default:
+		return "SUNIONSTORE " + k("t") + " " + k("t") + " " + k("t")
+	}
+}
+
+// TestAOFTruncated cuts the last command short: the load cuts it off and
+// keeps the rest; with aof-load-truncated no it is an error.
+func TestAOFTruncated(t *testing.T) {
+	dir := t.TempDir()
+	now := scriptStart
+	a := aofShard(t, dir, &now, "always")
+	c := a.NewClient()
+	run(t, a, c, "SET a 1")
+	run(t, a, c, "RPUSH l x y")
+	want := snapshot(a)
+	a.StopPersistence()
+	incr := filepath.Join(dir, "appendonly.aof.1.incr.aof")
+	good, _ := os.ReadFile(incr)
+	f, _ := os.OpenFile(incr, os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString("*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$5\r\nhal")
+	f.Close()
+
+	cfg := DefaultConfig()
+	cfg.AppendOnly, cfg.AppendDirname, cfg.AOFLoadTruncated = true, dir, false
+	s := NewShard(cfg)
+	if err := s.StartPersistence(); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.LoadStep()
+	if err == nil || !strings.Contains(err.Error(), "appendonly.aof.1.incr.aof") {
+		t.Fatalf("with aof-load-truncated no: %v", err)
+	}
+
+	b := aofShard(t, dir, &now, "everysec")
+	if got := snapshot(b); got != want {
+		t.Errorf("loaded %s, want %s", got, want)
+	}
+	b.StopPersistence()
+	if now, _ := os.ReadFile(incr); !bytes.Equal(now, good) {
+		t.Errorf("the file was not cut back to its last complete command: %q", now)
+	}
+}
+
+// TestAOFCorrupt puts garbage in the middle of a file: the load stops
+// with an error naming the file and offset, and the file is unchanged.
+func TestAOFCorrupt(t *testing.T) {
+	dir := t.TempDir()
+	now := scriptStart
+	a := aofShard(t, dir, &now, "always")
+	c := a.NewClient()
+	run(t, a, c, "SET a 1")
+	run(t, a, c, "SET b 2")
+	a.StopPersistence()
+	incr := filepath.Join(dir, "appendonly.aof.1.incr.aof")
+	data, _ := os.ReadFile(incr)
+	i := bytes.Index(data, []byte("*3\r\n$3\r\nSET\r\n$1\r\nb"))
+	bad := append(append(append([]byte(nil), data[:i]...), "garbage\r\n"...), data[i:]...)
+	os.WriteFile(incr, bad, 0o644)
+
+	cfg := DefaultConfig()
+	cfg.AppendOnly, cfg.AppendDirname = true, dir
+	s := NewShard(cfg)
+	if err := s.StartPersistence(); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.LoadStep()
+	want := fmt.Sprintf("appendonly.aof.1.incr.aof at offset %d", i)
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("error %v, want one naming %q", err, want)
+	}
+	if now, _ := os.ReadFile(incr); !bytes.Equal(now, bad) {
+		t.Error("the corrupt file was changed")
+	}
+}
+
+// TestAOFManifest parses manifests as Redis writes them and refuses
+// malformed ones.
+func TestAOFManifest(t *testing.T) {
+	m, err := parseManifest("file appendonly.aof.2.base.rdb seq 2 type b\n# comment\nfile appendonly.aof.1.incr.aof seq 1 type h\nfile \"appendonly.aof.3.incr.aof\" seq 3 type i\nfile appendonly.aof.4.incr.aof type i seq 4\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.base.name != "appendonly.aof.2.base.rdb" || len(m.history) != 1 || len(m.incrs) != 2 || m.lastIncrSeq() != 4 {
+		t.Errorf("parsed %+v", m)
+	}
+	if got := m.format(); got != "file appendonly.aof.2.base.rdb seq 2 type b\nfile appendonly.aof.1.incr.aof seq 1 type h\nfile appendonly.aof.3.incr.aof seq 3 type i\nfile appendonly.aof.4.incr.aof seq 4 type i\n" {
+		t.Errorf("format %q", got)
+	}
+	for _, bad := range []string{"", "file a seq 1\n", "file a seq x type b\n", "file a seq 1 type z\n",
+		"file a seq 1 type b\nfile b seq 2 type b\n", "file a seq 2 type i\nfile b seq 1 type i\n",
+		"file ../a seq 1 type b\n", "file \"a seq 1 type b\n", strings.Repeat("x", 2000) + "\n"} {
+		if _, err := parseManifest(bad); err == nil {
+			t.Errorf("accepted %q", bad)
+		}
+	}
+}
+
+// FuzzAOFManifest: never a panic; what parses formats and parses back the same.
+func FuzzAOFManifest(f *testing.F) {
+	f.Add("file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n")
+	f.Add("file \"a b\" seq 1 type i\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		m, err := parseManifest(text)
+		if err != nil {
+			return
+		}
+		m2, err := parseManifest(m.format())
+		if err != nil || m2.format() != m.format() {
+			t.Fatalf("%q: format %q does not parse back: %v", text, m.format(), err)
+		}
+	})
+}
+
+// TestAOFWriteError: a failed write sets the error status, writes and
+// PING get -MISCONF, reads go on, and once the write succeeds everything
+// buffered is there.
+func TestAOFWriteError(t *testing.T) {
+	dir := t.TempDir()
+	now := scriptStart
+	a := aofShard(t, dir, &now, "everysec")
+	c := a.NewClient()
+	exec(t, a, c, "SET", "a", "1")
+	fd, off, p, ok := a.AOFNextWrite()
+	if !ok || len(p) == 0 {
+		t.Fatal("nothing to write")
+	}
+	a.AOFWriteDone(0, 28) // ENOSPC
+	if v := exec(t, a, c, "SET", "b", "2"); string(v.Str) != "MISCONF Errors writing to the AOF file: No space left on device" {
+		t.Errorf("SET during the error: %+v", v)
+	}
+	if v := exec(t, a, c, "PING"); !strings.HasPrefix(string(v.Str), "MISCONF") {
+		t.Errorf("PING during the error: %+v", v)
+	}
+	if v := exec(t, a, c, "GET", "a"); string(v.Str) != "1" {
+		t.Errorf("GET during the error: %+v", v)
+	}
+	if info := execLine(t, a, c, "INFO", "persistence"); !strings.Contains(info, "aof_last_write_status:err") {
+		t.Errorf("INFO: %s", info)
+	}
+	if _, _, _, ok := a.AOFNextWrite(); ok {
+		t.Error("retried before a second passed")
+	}
+	now += 1000
+	a.Tick()
+	fd2, off2, p2, ok := a.AOFNextWrite()
+	if !ok || fd2 != fd || off2 != off || !bytes.Equal(p2, p) {
+		t.Fatal("the retry does not write the same bytes at the same place")
+	}
+	n, _ := writeAt(fd2, p2, off2)
+	a.AOFWriteDone(n, 0)
+	if v := exec(t, a, c, "SET", "b", "2"); string(v.Str) != "OK" {
+		t.Errorf("SET after the disk recovered: %+v", v)
+	}
+	run(t, a, c, "SET c 3")
+	want := snapshot(a)
+	a.StopPersistence()
+	b := aofShard(t, dir, &now, "everysec")
+	if got := snapshot(b); got != want {
+		t.Errorf("loaded %s, want %s", got, want)
+	}
+	b.StopPersistence()
+}
+
+func writeAt(fd int, p []byte, off int64) (int, error) { return unix.Pwrite(fd, p, off) }

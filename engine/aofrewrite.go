@@ -1,0 +1,466 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"shoal/engine/internal/kv"
+	"shoal/engine/internal/listpack"
+)
+
+// Rewriting the AOF without fork. A Go process cannot fork a child that
+// writes a snapshot, so the shard writes it itself, a slice at a time
+// inside its loop, while it serves:
+//
+//  1. The cut (startRewrite): what is buffered goes to the current incr
+//     file, which is fsynced; a new incr file begins, and the manifest
+//     lists the old base, the old incr files and the new one, so a crash
+//     from here on still loads everything. The key space starts marking
+//     (kv's BeginMark).
+//  2. Each turn (AOFTurn) writes a slice of keys of the cut to a temporary
+//     base file. Before a write command changes a key, the key is written
+//     out first if the rewrite has not reached it (rewriteBefore): copy
+//     before write, so the base holds every key as it was at the cut. Keys
+//     created after the cut are marked by the store and never written; a
+//     key deleted is marked too. What changes after the cut is in the new
+//     incr file.
+//  3. The base is fsynced (on a goroutine), renamed to its final name, and
+//     a new manifest names the new base and the new incr file only; the
+//     old files are deleted.
+//
+// Extra memory: one bit per key id (the marks) and the write buffer of a
+// slice; both are in INFO persistence (aof_rewrite_buffer_length,
+// mem_aof_buffer). A key is written in one piece: a big collection costs
+// the loop O(its size) once, when reached or before its first change.
+
+type rewriteStats struct {
+	rewrites   int64
+	lastOK     bool
+	lastSecs   int64
+	curStart   time.Time
+	lastErr    string
+	scheduled  bool
+	everFailed bool
+}
+
+type aofRewrite struct {
+	s        *Shard
+	seq      int64
+	baseName string
+	tmpPath  string
+	f        *os.File
+	buf      []byte
+	size     int64
+	rdb      bool
+	crc      uint64
+	next     kv.Ref
+	keys     int64
+	walked   bool
+	syncing  chan error // the fsync of the finished base
+	start    time.Time
+}
+
+// rewriteSliceBytes bounds what one turn writes to the new base.
+var rewriteSliceBytes = 256 << 10
+
+func (s *Shard) newRewrite(seq int64) *aofRewrite {
+	rw := &aofRewrite{s: s, seq: seq, start: time.Now(), next: 1}
+	rw.rdb = s.Config.AOFUseRDBPreamble && s.aofRDBAvailable()
+	rw.baseName = s.aof.names.base(seq, rw.rdb)
+	rw.tmpPath = filepath.Join(s.aof.dir, fmt.Sprintf("temp-rewriteaof-%d.aof", os.Getpid()))
+	s.db.BeginMark()
+	if rw.rdb {
+		rw.buf = s.aofRDBHeader(rw.buf)
+	}
+	return rw
+}
+
+// stepBase writes up to budget bytes of keys; true when every key of the
+// cut is written.
+func (rw *aofRewrite) stepBase(budget int) bool {
+	if rw.walked {
+		return true
+	}
+	s := rw.s
+	start := rw.size + int64(len(rw.buf))
+	for rw.size+int64(len(rw.buf))-start < int64(budget) {
+		r, next := s.db.NextUnmarked(rw.next, 4096)
+		rw.next = next
+		if r != kv.Nil {
+			rw.writeKey(r)
+		}
+		if next == 0 {
+			rw.walked = true
+			break
+		}
+	}
+	return rw.walked
+}
+
+// writeKey writes the key at r to the base and marks it.
+func (rw *aofRewrite) writeKey(r kv.Ref) {
+	s := rw.s
+	if rw.rdb {
+		rw.buf = s.aofRDBKey(rw.buf, r)
+	} else {
+		rw.buf = s.appendKeyCommands(rw.buf, r)
+	}
+	s.db.Mark(r)
+	rw.keys++
+	if len(rw.buf) >= rewriteSliceBytes {
+		rw.flush()
+	}
+}
+
+// flush writes the buffer to the temporary base file, creating it first.
+// An error ends the rewrite (the old AOF stays as it is).
+func (rw *aofRewrite) flush() error {
+	if rw.f == nil {
+		f, err := os.OpenFile(rw.tmpPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+		if err != nil {
+			return err
+		}
+		rw.f = f
+	}
+	if rw.rdb {
+		rw.crc = aofRDBCRC(rw.crc, rw.buf)
+	}
+	n, err := rw.f.Write(rw.buf)
+	rw.size += int64(n)
+	rw.buf = rw.buf[:0]
+	return err
+}
+
+// finishBase completes the base synchronously (a new AOF's empty base).
+func (rw *aofRewrite) finishBase() error {
+	if err := rw.seal(); err != nil {
+		return err
+	}
+	if err := rw.f.Sync(); err != nil {
+		return rw.fail(err)
+	}
+	return rw.install()
+}
+
+// seal ends the base's content and writes what is buffered.
+func (rw *aofRewrite) seal() error {
+	if rw.rdb {
+		rw.buf = rw.s.aofRDBFooter(rw.buf, &rw.crc)
+	}
+	if err := rw.flush(); err != nil {
+		return rw.fail(err)
+	}
+	return nil
+}
+
+// install renames the base to its final name.
+func (rw *aofRewrite) install() error {
+	if err := rw.f.Close(); err != nil {
+		return rw.fail(err)
+	}
+	rw.f = nil
+	if err := os.Rename(rw.tmpPath, filepath.Join(rw.s.aof.dir, rw.baseName)); err != nil {
+		return rw.fail(err)
+	}
+	rw.s.db.EndMark()
+	return nil
+}
+
+func (rw *aofRewrite) fail(err error) error {
+	if rw.f != nil {
+		rw.f.Close()
+		rw.f = nil
+	}
+	os.Remove(rw.tmpPath)
+	rw.s.db.EndMark()
+	return err
+}
+
+// rewriteBefore writes out, before cmd changes them, the keys of the cut
+// it names that the rewrite has not reached.
+func (s *Shard) rewriteBefore(cmd *Command, argv [][]byte) {
+	rw := s.aof.rw
+	if rw == nil || rw.walked || cmd.Flags&FlagWrite == 0 {
+		return
+	}
+	var buf [4]keyRange
+	if len(cmd.Keys) > 0 {
+		ranges, ok := cmd.keyRanges(argv, buf[:0])
+		if !ok {
+			return
+		}
+		for _, kr := range ranges {
+			for i := kr.first; i <= kr.last && i < len(argv); i += kr.step {
+				rw.before(argv[i])
+			}
+		}
+	} else if cmd.GetKeys != nil {
+		for _, k := range cmd.GetKeys(argv) {
+			rw.before(argv[k.pos])
+		}
+	}
+}
+
+func (rw *aofRewrite) before(key []byte) {
+	s := rw.s
+	r := s.db.Find(key)
+	if r == kv.Nil || s.db.Marked(r) {
+		return
+	}
+	rw.writeKey(r)
+}
+
+// startRewrite takes the cut. It needs the writer idle (no write in
+// flight): otherwise it stays scheduled and the next turn tries again.
+func (s *Shard) startRewrite() error {
+	a := &s.aof
+	if a.rw != nil {
+		return nil
+	}
+	if a.inflight || a.fd < 0 {
+		a.rwAsk = true
+		return nil
+	}
+	a.rwAsk = false
+	s.AOFFlushSync(true) // the old incr file complete and durable
+	if a.writeErr != 0 {
+		a.rwAsk = true // after the disk takes writes again
+		return nil
+	}
+	m := a.man
+	inc := aofFileInfo{name: a.names.incr(m.lastIncrSeq() + 1), seq: m.lastIncrSeq() + 1, typ: aofIncr}
+	prior := a.off
+	if err := s.aofOpenIncr(inc.name); err != nil {
+		s.rewriteFailed(err)
+		return err
+	}
+	a.incrPrior += prior
+	m.incrs = append(m.incrs, inc)
+	if err := writeFileAtomic(a.dir, a.names.manifest(), []byte(m.format())); err != nil {
+		s.rewriteFailed(err)
+		return err
+	}
+	seq := int64(1)
+	if m.base != nil {
+		seq = m.base.seq + 1
+	}
+	a.rw = s.newRewrite(seq)
+	s.rwStat.curStart = time.Now()
+	logf("notice", "Background append only file rewriting started (in the shard's loop, %d keys)", s.db.Len())
+	return nil
+}
+
+// AOFTurn is the AOF's work once per loop turn: start a scheduled
+// rewrite, write a slice of one that runs, finish one whose base is
+// durable.
+func (s *Shard) AOFTurn() {
+	a := &s.aof
+	if a.fd < 0 {
+		return
+	}
+	if a.rw == nil {
+		if a.rwAsk && !a.inflight {
+			s.startRewrite()
+		}
+		return
+	}
+	rw := a.rw
+	if rw.syncing != nil {
+		select {
+		case err := <-rw.syncing:
+			rw.syncing = nil
+			if err != nil {
+				s.rewriteFailed(rw.fail(err))
+				return
+			}
+			s.finishRewrite()
+		default:
+		}
+		return
+	}
+	if !rw.stepBase(rewriteSliceBytes) {
+		if rw.f != nil && len(rw.buf) > 0 {
+			if err := rw.flush(); err != nil {
+				s.rewriteFailed(rw.fail(err))
+			}
+		}
+		return
+	}
+	if err := rw.seal(); err != nil {
+		s.rewriteFailed(err)
+		return
+	}
+	f := rw.f
+	ch := make(chan error, 1)
+	rw.syncing = ch
+	go func() { ch <- f.Sync() }()
+}
+
+// finishRewrite installs the new base and switches the manifest.
+func (s *Shard) finishRewrite() {
+	a := &s.aof
+	rw := a.rw
+	if err := rw.install(); err != nil {
+		s.rewriteFailed(err)
+		return
+	}
+	m := a.man
+	cur := m.incrs[len(m.incrs)-1]
+	old := make([]string, 0, len(m.incrs))
+	if m.base != nil {
+		old = append(old, m.base.name)
+	}
+	for _, f := range m.incrs[:len(m.incrs)-1] {
+		old = append(old, f.name)
+	}
+	for _, f := range m.history {
+		old = append(old, f.name)
+	}
+	nm := &aofManifest{base: &aofFileInfo{name: rw.baseName, seq: rw.seq, typ: aofBase}, incrs: []aofFileInfo{cur}}
+	if err := writeFileAtomic(a.dir, a.names.manifest(), []byte(nm.format())); err != nil {
+		os.Remove(filepath.Join(a.dir, rw.baseName))
+		s.rewriteFailed(err)
+		return
+	}
+	a.man = nm
+	for _, name := range old {
+		if name != rw.baseName {
+			os.Remove(filepath.Join(a.dir, name))
+		}
+	}
+	a.baseSize = rw.size
+	a.incrPrior = 0
+	a.rwBase = s.aofSize()
+	a.rw = nil
+	st := &s.rwStat
+	st.rewrites++
+	st.lastOK = true
+	st.lastSecs = int64(time.Since(st.curStart).Seconds())
+	logf("notice", "Background AOF rewrite finished successfully (%d keys, %d bytes in %s)", rw.keys, rw.size, time.Since(rw.start).Round(time.Millisecond))
+}
+
+func (s *Shard) rewriteFailed(err error) {
+	a := &s.aof
+	a.rw = nil
+	s.db.EndMark()
+	s.rwStat.lastOK = false
+	s.rwStat.everFailed = true
+	s.rwStat.lastErr = err.Error()
+	logf("warning", "Background AOF rewrite failed: %v", err)
+}
+
+// abortRewrite ends a rewrite that runs, leaving the old AOF as it is.
+func (s *Shard) abortRewrite(why string) {
+	rw := s.aof.rw
+	if rw == nil {
+		return
+	}
+	if rw.syncing != nil {
+		<-rw.syncing
+	}
+	rw.fail(errors.New(why))
+	s.aof.rw = nil
+	logf("notice", "Background AOF rewrite stopped: %s", why)
+}
+
+// appendKeyCommands writes the key at r as the commands that rebuild it,
+// as Redis's rewrite does without an RDB preamble: SET, or RPUSH, SADD,
+// ZADD, HMSET of up to 64 elements each, then PEXPIREAT when it has an
+// expire time.
+func (s *Shard) appendKeyCommands(b []byte, r kv.Ref) []byte {
+	const perCmd = 64
+	key := s.db.Key(r)
+	switch s.typeOf(r) {
+	case typeString:
+		b = appendCommand(b, [][]byte{[]byte("SET"), key, s.db.Str(r)})
+	case typeList:
+		l := s.listAt(r)
+		n := l.Len()
+		it := l.Iter(0, true)
+		var nb [listpack.IntBufSize]byte
+		for done := 0; done < n; {
+			k := min(perCmd, n-done)
+			b = appendHeader(b, 2+k, "RPUSH", key)
+			for range k {
+				v, _ := it.Next()
+				b = appendBulk(b, v.Bytes(&nb))
+			}
+			done += k
+		}
+	case typeSet:
+		so := s.setAt(r)
+		n, i := so.size(), 0
+		var nb [20]byte
+		so.each(func(e setElem) bool {
+			if i%perCmd == 0 {
+				b = appendHeader(b, 2+min(perCmd, n-i), "SADD", key)
+			}
+			b = appendBulk(b, e.bytes(nb[:]))
+			i++
+			return true
+		})
+	case typeHash:
+		h := s.db.Obj(r).(*hashObj)
+		n, i := h.len(), 0
+		var fb, vb [listpack.IntBufSize]byte
+		h.each(func(f, v listpack.Value) bool {
+			if i%perCmd == 0 {
+				b = appendHeader(b, 2+2*min(perCmd, n-i), "HMSET", key)
+			}
+			b = appendBulk(b, f.Bytes(&fb))
+			b = appendBulk(b, v.Bytes(&vb))
+			i++
+			return true
+		})
+	case typeZSet:
+		z := s.db.Obj(r).(*zsetObj)
+		n, i := z.size(), 0
+		var sb [32]byte
+		z.each(func(m []byte, score float64) bool {
+			if i%perCmd == 0 {
+				b = appendHeader(b, 2+2*min(perCmd, n-i), "ZADD", key)
+			}
+			b = appendBulk(b, appendAOFScore(sb[:0], score))
+			b = appendBulk(b, m)
+			i++
+			return true
+		})
+	}
+	if at := s.db.Expire(r); at != kv.NoExpire {
+		var tb [20]byte
+		b = appendCommand(b, [][]byte{[]byte("PEXPIREAT"), key, strconv.AppendInt(tb[:0], at, 10)})
+	}
+	return b
+}
+
+func appendHeader(b []byte, n int, name string, key []byte) []byte {
+	b = append(b, '*')
+	b = strconv.AppendInt(b, int64(n), 10)
+	b = append(b, '\r', '\n')
+	b = appendBulk(b, []byte(name))
+	return appendBulk(b, key)
+}
+
+func appendBulk(b, v []byte) []byte {
+	b = append(b, '$')
+	b = strconv.AppendInt(b, int64(len(v)), 10)
+	b = append(b, '\r', '\n')
+	b = append(b, v...)
+	return append(b, '\r', '\n')
+}
+
+// appendAOFScore writes a score as Redis's %.17g does, inf as "inf".
+func appendAOFScore(b []byte, f float64) []byte {
+	switch {
+	case math.IsInf(f, 1):
+		return append(b, "inf"...)
+	case math.IsInf(f, -1):
+		return append(b, "-inf"...)
+	}
+	return strconv.AppendFloat(b, f, 'g', 17, 64)
+}
