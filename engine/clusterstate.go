@@ -17,7 +17,8 @@ import (
 // node serves (Redis's getNodeByQuery). The CLUSTER command family is in
 // cluster.go.
 //
-// Shoal has no cluster bus. The cluster is what nodes.conf says: the
+// Shoal's cluster bus carries PUBLISH to the other nodes and nothing else
+// (pubsub_bus.go, server/bus.go). The cluster is what nodes.conf says: the
 // launcher writes every shard's file before starting it, and a running
 // shard's view never changes. So there is no gossip, no failure detection
 // or failover, no resharding (no ASK or TRYAGAIN: no slot is ever

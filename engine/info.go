@@ -239,6 +239,7 @@ func (s *Shard) infoSection(name string) (title, body string) {
 	case "cluster":
 		title = "Cluster"
 		w.kv("cluster_enabled", boolInt(s.cluster != nil))
+		s.infoBus(w)
 	case "keyspace":
 		title = "Keyspace"
 		if n := s.db.Len(); n > 0 {

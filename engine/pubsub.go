@@ -32,6 +32,8 @@ type pubsubState struct {
 	patIndex map[string]int       // pattern -> its index in patterns
 
 	chanBuf, msgBuf, keyBuf []byte // scratch for keyspace notifications (notify.go)
+
+	bus busState // PUBLISH's outbox to the cluster's other nodes (pubsub_bus.go)
 }
 
 type patternSubs struct {
@@ -488,6 +490,7 @@ func unsubscribeGeneric(s *Shard, c *Client, argv [][]byte, kind int) {
 // publishCmd: O(N+M), see publish.
 func publishCmd(s *Shard, c *Client, argv [][]byte) {
 	c.Int(int64(s.publish(argv[1], argv[2])))
+	s.forward(argv[1], argv[2]) // to the cluster's other nodes (pubsub_bus.go)
 }
 
 // spublishCmd: O(N), see spublish.

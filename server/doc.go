@@ -6,9 +6,14 @@
 // Run locks its goroutine to its OS thread for its whole life. That one
 // thread creates the ring (io_uring's SINGLE_ISSUER and DEFER_TASKRUN
 // require it), owns every connection, calls the engine, and is the only
-// one to submit to or reap from the ring. Nothing here takes a lock. The
-// only other goroutine is the signal watcher, which writes to an eventfd
-// the loop polls, and so wakes it to stop.
+// one to submit to or reap from the ring. The engine is touched by no
+// other goroutine. The others are the signal watcher, which writes to an
+// eventfd the loop polls, and so wakes it to stop; in cluster mode, the
+// cluster bus's link goroutines (bus.go), which hand PUBLISH frames to
+// and from the loop through locked queues and the same eventfd; and the
+// goroutines that fdatasync the AOF for the epoll backend and a
+// rewrite's new base (engine/aof.go), which touch only a file
+// descriptor.
 //
 // # A turn of the loop
 //

@@ -69,6 +69,7 @@ func (b *epollBackend) run() error {
 	s := b.s
 	defer unix.Close(b.epfd)
 	for !s.stop.Load() && !s.shard.ShutdownAsked() {
+		s.busTurn()
 		s.resumeUnblocked()
 		if s.shard.AOFOn() {
 			s.shard.AOFTurn()

@@ -54,6 +54,7 @@ type Server struct {
 	nextCron        int64
 	lastClientsCron int64
 	log             *rlog.Logger
+	bus             *bus // the cluster bus (bus.go); nil unless cluster mode has other nodes
 }
 
 // conn is one client connection. Fields below "uring" are used by the
@@ -151,6 +152,10 @@ func (s *Server) Run() error {
 		return err
 	}
 	defer s.closeListeners()
+	if err := s.startBus(); err != nil {
+		return err
+	}
+	defer s.stopBus()
 
 	if err := s.shard.StartPersistence(); err != nil {
 		return fmt.Errorf("server: %w", err)

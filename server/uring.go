@@ -170,6 +170,7 @@ func (b *uringBackend) run() error {
 	}
 	b.armWake()
 	for !s.stop.Load() && !s.shard.ShutdownAsked() {
+		s.busTurn()
 		s.resumeUnblocked()
 		b.aofTurn()
 		b.flush()
