@@ -110,6 +110,9 @@ func (s *Shard) PublishFromPeer(channel, msg []byte) int {
 // infoBus writes the bus counters as INFO fields (section cluster).
 func (s *Shard) infoBus(w *infoWriter) {
 	st := &s.pubsub.bus.stats
+	if st.Peers == 0 {
+		return // no bus: INFO cluster is Redis's one line
+	}
 	w.kv("cluster_bus_peers", st.Peers)
 	w.kv("cluster_bus_links_out", st.LinksOut)
 	w.kv("cluster_bus_links_in", st.LinksIn)
