@@ -367,6 +367,9 @@ func (s *Shard) AOFSyncDue() (fd int, ok bool) {
 	if a.fd < 0 || a.syncInflight || a.written == a.synced || a.inflight {
 		return 0, false
 	}
+	if a.writeErr != 0 && s.nowMs < a.retryAt {
+		return 0, false
+	}
 	switch s.fsyncPolicy() {
 	case fsyncAlways:
 	case fsyncEverysec:
@@ -403,6 +406,10 @@ func (s *Shard) AOFSyncDone(err syscall.Errno) {
 	switch err {
 	case 0:
 		a.synced = max(a.synced, min(a.syncTarget, a.written))
+		if a.writeErr != 0 && len(a.writing) == 0 {
+			logf("warning", "AOF write error looks solved, Redis can write again.")
+			a.writeErr = 0
+		}
 	case unix.ECANCELED:
 	default:
 		s.aofWriteFailed(err)

@@ -51,20 +51,22 @@ func (s *Server) holdConn(c *conn, until uint64) {
 	s.holds = append(s.holds, hold{until: until, c: c})
 }
 
-// releaseHolds sends the output of the clients whose data is durable (or
-// whose hold no longer applies because writes fail: their replies go out
-// then, reads going on) and runs the input they received meanwhile.
+// releaseHolds sends the output of the clients whose data is durable and
+// runs the input they received meanwhile. While writes to the AOF fail,
+// held clients stay held (their writes are not acknowledged until the
+// disk takes them); other clients' replies are not held then, so reads go
+// on. When the AOF is turned off, every hold ends.
 func (s *Server) releaseHolds(send func(*conn)) {
 	if len(s.holds) == 0 {
 		return
 	}
 	sh := s.shard
 	synced := sh.AOFSynced()
-	always := sh.AOFAlways()
+	on := sh.AOFOn()
 	i := 0
 	for ; i < len(s.holds); i++ {
 		h := s.holds[i]
-		if always && h.until > synced {
+		if on && h.until > synced {
 			break
 		}
 		c := h.c
