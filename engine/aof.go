@@ -83,6 +83,7 @@ type aofState struct {
 	bgSyncTarget           uint64
 
 	writeErr   syscall.Errno // 0 when the last write succeeded
+	failedNow  bool          // writing failed in this AOFFlushSync (and was fine before)
 	retryAt    int64         // ms: when a failed write is tried again
 	lastErrLog int64
 	delayed    int64 // aof_delayed_fsync
@@ -118,6 +119,13 @@ func (s *Shard) fsyncPolicy() int {
 // to reads at once: writes are refused meanwhile.
 func (s *Shard) AOFAlways() bool {
 	return s.AOFOn() && s.fsyncPolicy() == fsyncAlways && s.aof.writeErr == 0
+}
+
+// AOFFailedNow reports whether the last AOFFlushSync met a new write
+// error: with appendfsync always, the replies of that turn must then wait
+// (epoll's writer), as they were not made durable.
+func (s *Shard) AOFFailedNow() bool {
+	return s.aof.failedNow && s.aof.fd >= 0 && s.fsyncPolicy() == fsyncAlways
 }
 
 // AOFHoldUntil is the byte count that must be synced before a reply
@@ -323,6 +331,7 @@ func (s *Shard) AOFNextWrite() (fd int, off int64, p []byte, ok bool) {
 func (s *Shard) AOFWriteDone(n int, err syscall.Errno) {
 	a := &s.aof
 	a.inflight = false
+	defer a.closeRetired()
 	if err == 0 && n == 0 {
 		err = unix.ENOSPC // a regular file that takes nothing is full
 	}
@@ -351,6 +360,9 @@ func (s *Shard) AOFWriteDone(n int, err syscall.Errno) {
 
 func (s *Shard) aofWriteFailed(err syscall.Errno) {
 	a := &s.aof
+	if a.writeErr == 0 {
+		a.failedNow = true
+	}
 	if a.writeErr == 0 || s.nowMs-a.lastErrLog >= 30_000 {
 		logf("warning", "Error writing to the AOF file: %s", err.Error())
 		a.lastErrLog = s.nowMs
@@ -434,6 +446,7 @@ func (a *aofState) closeRetired() {
 // final). everysec's fsync runs on a goroutine unless final.
 func (s *Shard) AOFFlushSync(final bool) {
 	a := &s.aof
+	a.failedNow = false
 	if a.fd < 0 {
 		return
 	}

@@ -42,6 +42,18 @@ func (s *Server) holdPending() (uint64, bool) {
 	return until, until > sh.AOFSynced()
 }
 
+// holdPendingSync is holdPending for the epoll backend, whose writer
+// (AOFFlushSync) ran just before: with appendfsync always, everything is
+// durable unless that write failed, and then this turn's replies wait.
+func (s *Server) holdPendingSync() (uint64, bool) {
+	sh := s.shard
+	if !sh.AOFFailedNow() {
+		return 0, false
+	}
+	until := sh.AOFHoldUntil()
+	return until, until > sh.AOFSynced()
+}
+
 // holdConn puts c on the hold list.
 func (s *Server) holdConn(c *conn, until uint64) {
 	if c.held {

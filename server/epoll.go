@@ -75,6 +75,7 @@ func (b *epollBackend) run() error {
 			s.shard.AOFTurn()
 			s.shard.AOFFlushSync(false)
 		}
+		s.releaseHolds(b.write)
 		b.flush()
 		timeout := int(s.waitTime().Milliseconds())
 		n, err := unix.EpollWait(b.epfd, b.events, timeout)
@@ -171,6 +172,7 @@ func (b *epollBackend) read(c *conn) {
 // flush writes the output of every client queued on Pending.
 func (b *epollBackend) flush() {
 	s := b.s
+	until, held := s.holdPendingSync()
 	for i := 0; i < len(s.shard.Pending); i++ {
 		cli := s.shard.Pending[i]
 		cli.Dequeued()
@@ -180,6 +182,10 @@ func (b *epollBackend) flush() {
 		}
 		if cli.Flags&engine.CloseASAP != 0 {
 			b.close(c)
+			continue
+		}
+		if held {
+			s.holdConn(c, until)
 			continue
 		}
 		if !c.wantWrite {
@@ -193,6 +199,15 @@ func (b *epollBackend) flush() {
 // for EPOLLOUT.
 func (b *epollBackend) write(c *conn) {
 	s := b.s
+	if c.held {
+		// Its output waits for the AOF (aof.go): no EPOLLOUT meanwhile;
+		// releaseHolds writes it.
+		if c.wantWrite {
+			c.wantWrite = false
+			b.modify(c, unix.EPOLLIN)
+		}
+		return
+	}
 	out := c.cli.Out
 	off := 0
 	for off < len(out) {
