@@ -2,24 +2,40 @@ package engine
 
 import (
 	"bufio"
-	"errors"
+	"time"
 
 	"shoal/engine/internal/kv"
+	"shoal/engine/internal/rdb"
 )
 
-// The AOF's use of the RDB format: a base written as RDB, and RDB bases
-// and preambles read back.
+// The AOF's use of the RDB format (rdbobj.go, internal/rdb): a rewrite
+// writes its base as an RDB file when aof-use-rdb-preamble is yes (Redis's
+// default), and the loader reads an RDB base, or an AOF that starts with
+// an RDB preamble, with the incremental RDB loader.
 
-func (s *Shard) aofRDBAvailable() bool { return false }
+func (s *Shard) aofRDBAvailable() bool { return true }
 
-func (s *Shard) aofRDBHeader(b []byte) []byte { return b }
+// aofRDBHeader starts an RDB base: "REDIS0010", Redis 7.0's aux fields
+// with aof-base 1, database 0 and its sizes.
+func (s *Shard) aofRDBHeader(b []byte) []byte {
+	b = rdb.AppendHeader(b, rdb.StandardAux(RedisVersion, time.Now().Unix(), s.usedMemory(), true))
+	b = rdb.AppendSelectDB(b, 0)
+	return rdb.AppendResizeDB(b, s.db.Len(), s.db.Volatile())
+}
 
-func (s *Shard) aofRDBFooter(b []byte, crc *uint64) []byte { return b }
+// aofRDBFooter ends an RDB base: EOF and the CRC64 of the whole file.
+// crc covers what was written before b; b is what is still buffered.
+func (s *Shard) aofRDBFooter(b []byte, crc *uint64) []byte {
+	c := rdb.CRC64(*crc, b)
+	out := rdb.AppendEOF(b, c)
+	*crc = c
+	return out
+}
 
-func (s *Shard) aofRDBKey(b []byte, r kv.Ref) []byte { return s.appendKeyCommands(b, r) }
+func (s *Shard) aofRDBKey(b []byte, r kv.Ref) []byte { return s.rdbAppendKey(b, r) }
 
-func aofRDBCRC(crc uint64, p []byte) uint64 { return crc }
+func aofRDBCRC(crc uint64, p []byte) uint64 { return rdb.CRC64(crc, p) }
 
 func (s *Shard) aofRDBPart(r *bufio.Reader, name string) (aofRDBPart, error) {
-	return nil, errors.New("Can't read the RDB base " + name + ": RDB files are not supported")
+	return s.newRDBLoader(r, name), nil
 }

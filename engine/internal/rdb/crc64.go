@@ -1,0 +1,58 @@
+package rdb
+
+import "encoding/binary"
+
+// The CRC64 Redis computes over RDB files and DUMP payloads (crc64.c):
+// the Jones polynomial 0xad93d23594c935a9, reflected input and output,
+// initial value 0 and no final xor. CRC64(0, "123456789") is
+// 0xe9c6d914c4b8d9ca.
+//
+// The table is used eight bytes at a time (slicing by 8): tab[k][b] is the
+// CRC of byte b followed by k zero bytes.
+
+// jonesReflected is the Jones polynomial with its bits reversed.
+const jonesReflected = 0x95ac9329ac4bc9b5
+
+var crcTab = makeCRCTable()
+
+func makeCRCTable() *[8][256]uint64 {
+	t := new([8][256]uint64)
+	for i := range 256 {
+		c := uint64(i)
+		for range 8 {
+			if c&1 != 0 {
+				c = c>>1 ^ jonesReflected
+			} else {
+				c >>= 1
+			}
+		}
+		t[0][i] = c
+	}
+	for k := 1; k < 8; k++ {
+		for i := range 256 {
+			c := t[k-1][i]
+			t[k][i] = c>>8 ^ t[0][c&0xff]
+		}
+	}
+	return t
+}
+
+// CRC64 returns crc updated with p: CRC64(CRC64(0, a), b) is the CRC64 of
+// a followed by b, so a writer can keep a running CRC over a file written
+// in pieces. O(len(p)), no allocation; safe for concurrent use.
+func CRC64(crc uint64, p []byte) uint64 {
+	t := crcTab
+	for len(p) >= 8 {
+		crc ^= binary.LittleEndian.Uint64(p)
+		crc = t[7][crc&0xff] ^ t[6][crc>>8&0xff] ^ t[5][crc>>16&0xff] ^ t[4][crc>>24&0xff] ^
+			t[3][crc>>32&0xff] ^ t[2][crc>>40&0xff] ^ t[1][crc>>48&0xff] ^ t[0][crc>>56]
+		p = p[8:]
+	}
+	for _, b := range p {
+		crc = t[0][byte(crc)^b] ^ crc>>8
+	}
+	return crc
+}
+
+// crcByte is CRC64 of one byte.
+func crcByte(crc uint64, b byte) uint64 { return crcTab[0][byte(crc)^b] ^ crc>>8 }
