@@ -189,7 +189,7 @@ func (s *Shard) rewriteBefore(cmd *Command, argv [][]byte) {
 		return
 	}
 	var buf [4]keyRange
-	if len(cmd.Keys) > 0 {
+	if !cmd.byGetKeys {
 		ranges, ok := cmd.keyRanges(argv, buf[:0])
 		if !ok {
 			return

@@ -205,7 +205,7 @@ func (cmd *Command) hasKeys() bool { return len(cmd.Keys) > 0 || cmd.GetKeys != 
 func (s *Shard) routeHere(c *Client, cmd *Command, argv [][]byte) bool {
 	var buf [4]keyRange
 	ranges, ok := cmd.keyRanges(argv, buf[:0])
-	if len(cmd.Keys) == 0 { // keys only GetKeys finds
+	if cmd.byGetKeys { // keys only GetKeys finds
 		ranges, ok = ranges[:0], true
 		keys := cmd.GetKeys(argv)
 		for _, k := range keys {

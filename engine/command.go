@@ -56,10 +56,13 @@ var flagNames = []struct {
 // last argument, every Step arguments, Limit dividing the rest) or, when
 // KeyNum is set, as a count read at KeyNumIdx followed by the keys from
 // FirstKey every Step. Flags are Redis's key spec flags ("RW ACCESS
-// UPDATE").
+// UPDATE"). An Unknown spec (Redis's "unknown" begin_search and
+// find_keys) says there are keys whose position only the command's
+// GetKeys knows; the command's keys are then always found by GetKeys.
 type KeySpec struct {
 	Flags     string
 	Notes     string
+	Unknown   bool
 	Begin     int
 	Keyword   string
 	StartFrom int
@@ -102,6 +105,10 @@ type Command struct {
 	GetKeys func(argv [][]byte) []keyPos
 	Subs    []*Command
 
+	// byGetKeys: the keys are found by GetKeys, not the key specs (there
+	// are none, or one is Unknown). Set by clone.
+	byGetKeys bool
+
 	parent *Command
 	subs   map[string]*Command
 	args   []*argSpec // parsed Syntax
@@ -119,7 +126,7 @@ func (c *Command) legacyRange() (first, last, step int, movable bool) {
 	if len(c.Keys) == 0 {
 		return 0, 0, 0, false
 	}
-	plain := func(k KeySpec) bool { return k.Keyword == "" && !k.KeyNum }
+	plain := func(k KeySpec) bool { return k.Keyword == "" && !k.KeyNum && !k.Unknown }
 	incomplete := func(k KeySpec) bool { return strings.Contains(k.Flags, "INCOMPLETE") }
 	if len(c.Keys) == 1 && plain(c.Keys[0]) {
 		k := c.Keys[0]
@@ -194,6 +201,15 @@ func (c *Command) clone(parent *Command) *Command {
 		cc.FullName = cc.Name
 	}
 	cc.args = parseSyntax(cc.Syntax)
+	cc.byGetKeys = cc.GetKeys != nil && len(cc.Keys) == 0
+	for _, k := range cc.Keys {
+		if k.Unknown {
+			if cc.GetKeys == nil {
+				panic("engine: command " + cc.FullName + " has an Unknown key spec and no GetKeys")
+			}
+			cc.byGetKeys = true
+		}
+	}
 	cc.Subs = nil
 	if len(c.Subs) > 0 {
 		cc.subs = make(map[string]*Command, len(c.Subs))

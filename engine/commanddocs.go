@@ -153,6 +153,18 @@ func replyKeySpec(c *Client, k KeySpec) {
 	c.BulkString("begin_search")
 	c.MapLen(2)
 	c.BulkString("type")
+	if k.Unknown {
+		c.BulkString("unknown")
+		c.BulkString("spec")
+		c.MapLen(0)
+		c.BulkString("find_keys")
+		c.MapLen(2)
+		c.BulkString("type")
+		c.BulkString("unknown")
+		c.BulkString("spec")
+		c.MapLen(0)
+		return
+	}
 	if k.Keyword != "" {
 		c.BulkString("keyword")
 		c.BulkString("spec")
@@ -281,7 +293,7 @@ func replyArgs(c *Client, cmd *Command, args []*argSpec) {
 			flags = append(flags, "multiple_token")
 		}
 		n := 2
-		for _, present := range []bool{a.typ == "key", a.token != "", a.since != "", len(flags) > 0, len(a.args) > 0} {
+		for _, present := range []bool{a.hasSpec, a.token != "", a.since != "", len(flags) > 0, len(a.args) > 0} {
 			if present {
 				n++
 			}
@@ -291,7 +303,7 @@ func replyArgs(c *Client, cmd *Command, args []*argSpec) {
 		c.BulkString(a.name)
 		c.BulkString("type")
 		c.BulkString(a.typ)
-		if a.typ == "key" {
+		if a.hasSpec {
 			c.BulkString("key_spec_index")
 			c.Int(int64(min(a.keySpec, max(len(cmd.Keys)-1, 0))))
 		}
@@ -445,6 +457,9 @@ func (cmd *Command) keyRanges(argv [][]byte, out []keyRange) ([]keyRange, bool) 
 	argc := len(argv)
 	for si := range cmd.Keys {
 		spec := &cmd.Keys[si]
+		if spec.Unknown {
+			return out, false // only GetKeys knows (Redis's invalid_spec)
+		}
 		first := 0
 		if spec.Keyword == "" {
 			first = spec.Begin

@@ -267,7 +267,7 @@ func (s *Shard) routeTx(c *Client) bool {
 		argv := tx.queuedArgv(q)
 		var ranges []keyRange
 		var ok bool
-		if len(q.cmd.Keys) > 0 {
+		if !q.cmd.byGetKeys {
 			ranges, ok = q.cmd.keyRanges(argv, buf[:0])
 		} else if q.cmd.GetKeys != nil {
 			ranges, ok = buf[:0], true
@@ -447,7 +447,7 @@ func (s *Shard) run(c *Client, cmd *Command, argv [][]byte) {
 	var buf [8]before
 	pre := buf[:0]
 	var rbuf [4]keyRange
-	if len(cmd.Keys) > 0 {
+	if !cmd.byGetKeys {
 		ranges, ok := cmd.keyRanges(argv, rbuf[:0])
 		if ok {
 			for _, r := range ranges {

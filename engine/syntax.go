@@ -10,7 +10,8 @@ type argSpec struct {
 	typ         string // key string integer double pattern unix-time pure-token oneof block
 	token       string
 	since       string
-	keySpec     int // key_spec_index for type key
+	keySpec     int  // key_spec_index for type key, and others annotated #n
+	hasSpec     bool // COMMAND DOCS shows keySpec
 	optional    bool
 	multiple    bool
 	multipleTok bool
@@ -34,7 +35,8 @@ type argSpec struct {
 //	TOKEN x...+               multiple, repeating the token each time
 //	x@6.2.0                   the version that added x
 //	x#1                       x belongs to key spec 1 (default: key
-//	                          arguments take key specs in order)
+//	                          arguments take key specs in order; a
+//	                          pattern names the spec of the keys it forms)
 //	name:TOKEN                a pure-token Redis names other than its token
 //	TOKEN name:[ ... ]        a token introducing a (named) group
 //
@@ -258,13 +260,12 @@ func blockName(args []*argSpec) string {
 
 func assignKeySpecs(args []*argSpec, next *int) {
 	for _, a := range args {
-		if a.typ == "key" {
-			if a.keySpec > 0 {
-				a.keySpec--
-			} else {
-				a.keySpec = *next
-				*next++
-			}
+		switch {
+		case a.typ == "key" && a.keySpec == 0:
+			a.keySpec, a.hasSpec = *next, true
+			*next++
+		case a.keySpec > 0:
+			a.keySpec, a.hasSpec = a.keySpec-1, true
 		}
 		assignKeySpecs(a.args, next)
 	}

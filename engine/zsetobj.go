@@ -614,7 +614,7 @@ func (s *Shard) syncZsetEnc(r kv.Ref, z *zsetObj) {
 
 // storeZset files z at key (a *STORE destination): it replaces whatever
 // key held, of any type, and drops its time to live, as Redis's setKey
-// does. z must not be empty.
+// does ("new" when the key is created). z must not be empty.
 func (s *Shard) storeZset(key []byte, z *zsetObj) {
 	m := makeMeta(typeZSet, z.enc(), s.lruClock)
 	if r := s.lookup(key); r != kv.Nil {
@@ -623,6 +623,7 @@ func (s *Shard) storeZset(key []byte, z *zsetObj) {
 		s.db.SetExpire(r, kv.NoExpire)
 	} else {
 		s.db.InsertObject(key, z, m, kv.NoExpire)
+		s.notifyNew(key)
 	}
 	s.dirty++
 }

@@ -232,13 +232,32 @@ func (s *Shard) lookupZset(c *Client, key []byte, read bool) (z *zsetObj, r kv.R
 }
 
 // zsetDone records z's encoding at r after a change, or deletes the key
-// when z emptied.
-func (s *Shard) zsetDone(r kv.Ref, z *zsetObj) {
+// when z emptied; it reports whether it deleted the key.
+func (s *Shard) zsetDone(r kv.Ref, z *zsetObj) (deleted bool) {
 	if z.size() == 0 {
 		s.db.Delete(r)
-		return
+		return true
 	}
 	s.syncZsetEnc(r, z)
+	return false
+}
+
+// zsetChanged sends the events of a command that removed members of the
+// sorted set at key, as t_zset.c does: event (class z), then "del" when
+// the key went with its last member.
+func (s *Shard) zsetChanged(event string, key []byte, deleted bool) {
+	s.notify(notifyZSet, event, key)
+	if deleted {
+		s.notify(notifyGeneric, "del", key)
+	}
+}
+
+// zaddEvent is the event of ZADD (ZINCRBY and ZADD INCR: "zincr").
+func zaddEvent(fl zaddFlags) string {
+	if fl&zaddIncr != 0 {
+		return "zincr"
+	}
+	return "zadd"
 }
 
 // replyScore writes a score: a double in RESP3, Redis's %.17g bulk string
@@ -316,6 +335,7 @@ done:
 		}
 		z = newZsetObj(len(pairs[1]), s.Config)
 		r = s.db.InsertObject(argv[1], z, makeMeta(typeZSet, z.enc(), s.lruClock), kv.NoExpire)
+		s.notifyNew(argv[1])
 	}
 	for j := 0; j < len(pairs); j += 2 {
 		sc, _ := parseScore(pairs[j])
@@ -325,6 +345,9 @@ done:
 			s.dirty += int64(added + updated)
 			s.zsetDone(r, z)
 			c.Error(errZsetNaN)
+			if added+updated > 0 {
+				s.notify(notifyZSet, zaddEvent(fl), argv[1])
+			}
 			return
 		case zaddAdded:
 			added++
@@ -338,6 +361,9 @@ done:
 	}
 	s.dirty += int64(added + updated)
 	s.zsetDone(r, z)
+	if added+updated > 0 {
+		s.notify(notifyZSet, zaddEvent(fl), argv[1])
+	}
 reply:
 	switch {
 	case fl&zaddIncr == 0 && ch:
@@ -372,7 +398,9 @@ func zremCmd(s *Shard, c *Client, argv [][]byte) {
 		}
 	}
 	s.dirty += int64(n)
-	s.zsetDone(r, z)
+	if n > 0 {
+		s.zsetChanged("zrem", argv[1], s.zsetDone(r, z))
+	}
 	c.Int(int64(n))
 }
 
@@ -936,8 +964,9 @@ func (k *zrangeSink) finish() {
 	if k.store {
 		if k.n > 0 {
 			k.s.storeZset(k.dstKey, k.dst)
-		} else {
-			k.s.deleteKey(k.dstKey)
+			k.s.notify(notifyZSet, "zrangestore", k.dstKey)
+		} else if k.s.deleteKey(k.dstKey) {
+			k.s.notify(notifyGeneric, "del", k.dstKey)
 		}
 		k.c.Int(int64(k.n))
 		return
@@ -1188,15 +1217,16 @@ func zremrangebyrankCmd(s *Shard, c *Client, argv [][]byte) {
 	}
 	end = min(end, n-1)
 	removed := z.deleteRanks(int(start), int(end))
-	s.zremDone(c, r, z, removed)
+	s.zremDone(c, argv[1], r, z, removed, "zremrangebyrank")
 }
 
 // zremDone finishes a ZREMRANGEBY*: counts the change, deletes an
-// emptied key and replies the number removed.
-func (s *Shard) zremDone(c *Client, r kv.Ref, z *zsetObj, removed int) {
+// emptied key, sends event (and "del") when members went and replies the
+// number removed.
+func (s *Shard) zremDone(c *Client, key []byte, r kv.Ref, z *zsetObj, removed int, event string) {
 	if removed > 0 {
 		s.dirty += int64(removed)
-		s.zsetDone(r, z)
+		s.zsetChanged(event, key, s.zsetDone(r, z))
 	}
 	c.Int(int64(removed))
 }
@@ -1217,7 +1247,7 @@ func zremrangebyscoreCmd(s *Shard, c *Client, argv [][]byte) {
 		c.Int(0)
 		return
 	}
-	s.zremDone(c, r, z, z.deleteScore(rg))
+	s.zremDone(c, argv[1], r, z, z.deleteScore(rg), "zremrangebyscore")
 }
 
 // ZREMRANGEBYLEX key min max: remove the members in the lex range; the
@@ -1236,7 +1266,7 @@ func zremrangebylexCmd(s *Shard, c *Client, argv [][]byte) {
 		c.Int(0)
 		return
 	}
-	s.zremDone(c, r, z, z.deleteLex(lr))
+	s.zremDone(c, argv[1], r, z, z.deleteLex(lr), "zremrangebylex")
 }
 
 // ---- pops -----------------------------------------------------------------
@@ -1301,7 +1331,16 @@ func (s *Shard) zpop(c *Client, key []byte, r kv.Ref, z *zsetObj, max bool, coun
 		z.popReply(c, max)
 	}
 	s.dirty += int64(n)
-	s.zsetDone(r, z)
+	s.zsetChanged(zpopEvent(max), key, s.zsetDone(r, z))
+}
+
+// zpopEvent is the event of a pop from the lowest (highest when max)
+// scores, whichever command popped.
+func zpopEvent(max bool) string {
+	if max {
+		return "zpopmax"
+	}
+	return "zpopmin"
 }
 
 // ZPOPMIN key [count] / ZPOPMAX key [count]: remove and return the count
@@ -1688,7 +1727,7 @@ func zsetOpGeneric(s *Shard, c *Client, argv [][]byte, dst []byte, numkeysIdx in
 	}
 	res.sort()
 	if dst != nil {
-		s.storeZresult(c, dst, &res)
+		s.storeZresult(c, dst, &res, zstoreEvents[op])
 		return
 	}
 	if withScores && !c.Resp3 {
@@ -1783,12 +1822,18 @@ func sortByCard(src []zsrc) {
 	slices.SortStableFunc(src, func(a, b zsrc) int { return cmp.Compare(a.size(), b.size()) })
 }
 
+// zstoreEvents are the events of ZUNIONSTORE, ZINTERSTORE and ZDIFFSTORE.
+var zstoreEvents = [...]string{zopUnion: "zunionstore", zopInter: "zinterstore", zopDiff: "zdiffstore"}
+
 // storeZresult stores a sorted result at dst, a listpack when small
 // enough (Redis's zsetConvertToListpackIfNeeded), deleting dst when it is
-// empty, and replies its size. O(M log M).
-func (s *Shard) storeZresult(c *Client, dst []byte, res *zresult) {
+// empty, and replies its size; it sends event, or "del" for a deleted
+// destination. O(M log M).
+func (s *Shard) storeZresult(c *Client, dst []byte, res *zresult, event string) {
 	if len(res.items) == 0 {
-		s.deleteKey(dst)
+		if s.deleteKey(dst) {
+			s.notify(notifyGeneric, "del", dst)
+		}
 		c.Int(0)
 		return
 	}
@@ -1813,6 +1858,7 @@ func (s *Shard) storeZresult(c *Client, dst []byte, res *zresult) {
 	}
 	s.storeZset(dst, z)
 	c.Int(int64(z.size()))
+	s.notify(notifyZSet, event, dst)
 }
 
 // ---- ZRANDMEMBER, ZSCAN -----------------------------------------------------

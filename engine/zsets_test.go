@@ -571,6 +571,47 @@ func TestZsetsNoAllocs(t *testing.T) {
 	}
 }
 
+// TestZsetsNotifyNoAllocs: with keyspace notifications on and a pattern
+// subscriber, the sorted set writes send their events without allocating.
+func TestZsetsNotifyNoAllocs(t *testing.T) {
+	if setsRace {
+		t.Skip("allocations are not measured in race builds")
+	}
+	p := newPSTest(t)
+	c, psub := p.s.NewClient(), p.s.NewClient()
+	p.exec(c, "CONFIG SET notify-keyspace-events KEA")
+	p.exec(psub, "PSUBSCRIBE __key*")
+	for i := range 200 {
+		p.exec(c, fmt.Sprintf("ZADD big %d m%d", i, i))
+	}
+	p.exec(c, "ZADD small 1 a 2 b 3 c")
+	for _, tc := range []struct {
+		name  string
+		argvs [][][]byte
+	}{
+		{"ZADD+ZREM skiplist", [][][]byte{argv("ZADD", "big", "3.5", "x"), argv("ZREM", "big", "x")}},
+		{"ZINCRBY listpack", [][][]byte{argv("ZINCRBY", "small", "1", "a")}},
+		{"ZPOPMIN+ZADD skiplist", [][][]byte{argv("ZPOPMIN", "big"), argv("ZADD", "big", "0", "m0")}},
+		{"ZREMRANGEBYSCORE+ZADD", [][][]byte{argv("ZREMRANGEBYSCORE", "small", "3", "3"), argv("ZADD", "small", "3", "c")}},
+	} {
+		run := func() {
+			for _, a := range tc.argvs {
+				c.Out, psub.Out = c.Out[:0], psub.Out[:0]
+				p.s.Pending = p.s.Pending[:0]
+				c.pending, psub.pending = false, false
+				p.s.Exec(c, a)
+			}
+		}
+		run()
+		if len(psub.Out) == 0 {
+			t.Fatalf("%s: no event published", tc.name)
+		}
+		if allocs := testing.AllocsPerRun(500, run); allocs != 0 {
+			t.Errorf("%s: %v allocations per run", tc.name, allocs)
+		}
+	}
+}
+
 func BenchmarkZsets(b *testing.B) {
 	e := newSetsEnv(b)
 	for i := range 1000 {
