@@ -27,7 +27,9 @@ type config struct {
 	threads      int
 	preload      bool
 	quick        bool
-	mem          bool
+	mem          bool // string rows and collection rows
+	memColl      bool // collection rows only
+	collElements int  // elements of each collection shape
 	keys         int
 	valueSize    int
 	shoalBin     string
@@ -67,7 +69,9 @@ func parseFlags(args []string, w io.Writer) (*config, error) {
 	fs.IntVar(&cfg.threads, "threads", 0, "redis-benchmark --threads (0: not passed)")
 	fs.BoolVar(&cfg.preload, "preload", true, "load the keyspace before workloads that GET, so every GET hits")
 	fs.BoolVar(&cfg.quick, "quick", false, fmt.Sprintf("smoke run: 1 run, -n %d, keyspace %d, --keys %d unless set", quickRequests, quickKeyspace, quickKeys))
-	fs.BoolVar(&cfg.mem, "mem", false, "memory mode: load --keys keys into each server and report RSS per key")
+	fs.BoolVar(&cfg.mem, "mem", false, "memory mode: load --keys keys into each server and report RSS per key, then the --mem-collections rows")
+	fs.BoolVar(&cfg.memColl, "mem-collections", false, "memory mode, collections only: used_memory per element of hashes, lists, sets and sorted sets of 100 and 100,000 elements")
+	fs.IntVar(&cfg.collElements, "coll-elements", collElements, "elements of each collection shape in memory mode (keys: this over the shape's size, at least 1)")
 	fs.IntVar(&cfg.keys, "keys", 1_000_000, "keys loaded in --mem mode")
 	fs.IntVar(&cfg.valueSize, "value-size", 256, "value bytes in --mem mode")
 	fs.StringVar(&cfg.shoalBin, "shoal-bin", "", "shoal binary (default: go build ./cmd/shoal into a temp dir)")
@@ -103,7 +107,7 @@ func parseFlags(args []string, w io.Writer) (*config, error) {
 	if cfg.servers, err = selectTargets(*servers); err != nil {
 		return nil, err
 	}
-	if cfg.mem {
+	if cfg.memoryMode() {
 		// Memory is measured on single servers that store what they are sent.
 		single := slices.DeleteFunc(slices.Clone(cfg.servers), func(t Target) bool { return t.cluster() || !t.hasKeyspace() })
 		if set["servers"] && len(single) != len(cfg.servers) {
@@ -127,6 +131,9 @@ func parseFlags(args []string, w io.Writer) (*config, error) {
 		if !set["keys"] {
 			cfg.keys = quickKeys
 		}
+		if !set["coll-elements"] {
+			cfg.collElements = quickCollElem
+		}
 	}
 	for i := range cfg.workloads {
 		w := &cfg.workloads[i]
@@ -149,6 +156,8 @@ func parseFlags(args []string, w io.Writer) (*config, error) {
 		return nil, fmt.Errorf("bench: --requests, --keyspace and --threads must not be negative")
 	case cfg.keys < 1 || cfg.keys > 1_000_000_000:
 		return nil, fmt.Errorf("bench: --keys %d out of range 1..1e9", cfg.keys)
+	case cfg.collElements < 1 || cfg.collElements > 1_000_000_000:
+		return nil, fmt.Errorf("bench: --coll-elements %d out of range 1..1e9", cfg.collElements)
 	case cfg.valueSize < 1 || cfg.valueSize > 1<<20:
 		return nil, fmt.Errorf("bench: --value-size %d out of range 1..1MiB", cfg.valueSize)
 	case cfg.shards < 0 || cfg.shards > 1024:
@@ -198,6 +207,10 @@ func placeCPUs(serverFlag, clientFlag string) (server, client CPUSet, err error)
 	return server, client, nil
 }
 
+// memoryMode reports whether the run measures memory (--mem or
+// --mem-collections) rather than throughput.
+func (c *config) memoryMode() bool { return c.mem || c.memColl }
+
 // uses reports whether any selected server is of one of the kinds.
 func (c *config) uses(kinds ...targetKind) bool {
 	return slices.ContainsFunc(c.servers, func(t Target) bool { return slices.Contains(kinds, t.Kind) })
@@ -235,4 +248,5 @@ func listTargetsAndWorkloads(w io.Writer) {
 		fmt.Fprintf(w, "  %-14s %s\n", wl.Name, wl.describe())
 	}
 	fmt.Fprintln(w, "memory mode (--mem): SET key:%012d with --value-size (256) byte values, pipelined, then RSS per key")
+	fmt.Fprintln(w, "memory mode (--mem, --mem-collections alone): hashes, lists, sets, sorted sets of 100 and 100,000 elements, used_memory per element")
 }

@@ -82,6 +82,24 @@ func TestParseFlags(t *testing.T) {
 				t.Errorf("pinned anyway: %v %v", c.serverCPUs, c.clientCPUs)
 			}
 		}},
+		{name: "collections", args: []string{"--mem-collections"}, check: func(t *testing.T, c *config) {
+			s, _ := names(c)
+			if !c.memoryMode() || c.mem || c.collElements != collElements || !slices.Equal(s, []string{"redis", "shoal-uring", "shoal-epoll"}) {
+				t.Errorf("memoryMode %v mem %v elements %d servers %v", c.memoryMode(), c.mem, c.collElements, s)
+			}
+		}},
+		{name: "collections quick", args: []string{"--mem-collections", "--quick"}, check: func(t *testing.T, c *config) {
+			if c.collElements != quickCollElem {
+				t.Errorf("elements %d", c.collElements)
+			}
+		}},
+		{name: "collections explicit", args: []string{"--mem", "--quick", "--coll-elements", "300"}, check: func(t *testing.T, c *config) {
+			if !c.mem || c.collElements != 300 {
+				t.Errorf("mem %v elements %d", c.mem, c.collElements)
+			}
+		}},
+		{name: "collections of a cluster", args: []string{"--mem-collections", "--servers", "redis-cluster"}, wantErr: "single servers"},
+		{name: "zero elements", args: []string{"--mem-collections", "--coll-elements", "0"}, wantErr: "--coll-elements"},
 		{name: "unknown server", args: []string{"--servers", "memcached"}, wantErr: "unknown server"},
 		{name: "unknown workload", args: []string{"--workloads", "p2"}, wantErr: "unknown workload"},
 		{name: "empty servers", args: []string{"--servers", ","}, wantErr: "no servers"},

@@ -1,9 +1,10 @@
 // Command bench compares Shoal with redis-server side by side, and both
 // with a ceiling server that does nothing but answer.
 //
-//	go run ./perf/bench                  # throughput and latency table, chart
-//	go run ./perf/bench --mem            # resident memory per key
-//	go run ./perf/bench --list           # servers and workloads it knows
+//	go run ./perf/bench                    # throughput and latency table, chart
+//	go run ./perf/bench --mem              # memory per key, then per collection element
+//	go run ./perf/bench --mem-collections  # per element of hashes, lists, sets, sorted sets
+//	go run ./perf/bench --list             # servers and workloads it knows
 //	go run ./perf/bench --compare A.json B.json
 //
 // See perf/README.md for how to run it and read the output.
@@ -24,8 +25,10 @@
 // prints the table and writes results.json, svg.go the chart, compare.go
 // the side-by-side table of two results files. loader.go is the pipelined
 // raw-RESP loader used to preload the keyspace (node by node in a
-// cluster) and by --mem. The parsers (csv.go, info.go, procfs.go, cpus.go,
-// resp.go, memtier.go, cluster.go) are fuzzed.
+// cluster) and by --mem; collections.go loads and measures the collection
+// rows of memory mode, one shape per fresh server. The parsers (csv.go,
+// info.go, procfs.go, cpus.go, resp.go, memtier.go, cluster.go) are
+// fuzzed.
 //
 // # Goroutines and ownership
 //
@@ -37,7 +40,8 @@
 //   - per load, loadKeys starts one writer goroutine that owns the command
 //     buffer and the value template until it returns its result on a
 //     channel; the calling goroutine owns the connection's reader. Both end
-//     before loadKeys returns.
+//     before loadKeys returns. loadCollections does the same with the
+//     commands of a collection shape.
 //
 // Every wait is bounded: server start (--start-timeout; a cluster's
 // forming gets that plus 20 s), each benchmark client run and each load

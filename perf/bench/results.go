@@ -21,6 +21,8 @@ type Results struct {
 	Runs    []Run        `json:"runs,omitempty"`
 	Rows    []Row        `json:"rows,omitempty"`
 	Memory  []MemResult  `json:"memory,omitempty"`
+	// Collections are the memory rows of collections (collections.go).
+	Collections []CollMemResult `json:"collections,omitempty"`
 }
 
 // Meta records the conditions of the invocation.

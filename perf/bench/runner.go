@@ -62,7 +62,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	h.res.Meta = h.meta(ctx, started)
-	if cfg.mem {
+	if cfg.memoryMode() {
 		h.res.Mode = "mem"
 		err = h.memory(ctx)
 	} else {
@@ -73,7 +73,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if werr == nil {
 		fmt.Fprintf(stderr, "results: %s\n", path)
 	}
-	if !cfg.mem && cfg.chart && werr == nil {
+	if !cfg.memoryMode() && cfg.chart && werr == nil {
 		var cerr error
 		if path, cerr = writeChartFile(cfg.outDir, h.res); cerr == nil {
 			fmt.Fprintf(stderr, "chart:   %s\n", path)
@@ -117,7 +117,7 @@ func (h *harness) resolveBinaries(ctx context.Context) error {
 	if h.cfg.usesRedis() {
 		h.bins.redis = look(h.cfg.redisBin)
 	}
-	if !h.cfg.mem {
+	if !h.cfg.memoryMode() {
 		h.bins.benchmark = look(h.cfg.benchBin)
 	}
 	if h.cfg.uses(kindRedisCluster) {
@@ -129,7 +129,7 @@ func (h *harness) resolveBinaries(ctx context.Context) error {
 			return fmt.Errorf("%w (or pass --no-pin)", err)
 		}
 	}
-	if !h.cfg.mem && h.cfg.memtierBin != "" && h.cfg.memtierBin != "none" {
+	if !h.cfg.memoryMode() && h.cfg.memtierBin != "" && h.cfg.memtierBin != "none" {
 		if p, lerr := exec.LookPath(h.cfg.memtierBin); lerr == nil {
 			h.bins.memtier = p
 			h.clients = append(h.clients, clientMemtier)
@@ -163,7 +163,7 @@ func (h *harness) resolveBinaries(ctx context.Context) error {
 // launcher's plan (`shoal topo`) for --shards shards, used for Shoal's
 // shards and the Redis Cluster's processes alike.
 func (h *harness) planClusters(ctx context.Context) error {
-	if !h.cfg.usesCluster() || h.cfg.mem {
+	if !h.cfg.usesCluster() || h.cfg.memoryMode() {
 		return nil
 	}
 	plan, err := planShards(ctx, h.bins.shoal, h.cfg.shards)
@@ -195,7 +195,7 @@ func (h *harness) meta(ctx context.Context, started time.Time) Meta {
 		m.ServerCPUs = h.cfg.serverCPUs.String()
 		m.ClientCPUs = h.cfg.clientCPUs.String()
 	}
-	if !h.cfg.mem {
+	if !h.cfg.memoryMode() {
 		m.Clients = h.clients
 		for _, w := range h.cfg.workloads {
 			m.Workloads = append(m.Workloads, w.Name+": "+w.describe())
@@ -328,7 +328,7 @@ func (h *harness) start(ctx context.Context, t Target) (*deployment, error) {
 // valueSize is the value size the ceiling answers GET with: the workloads'
 // (they all use one size), else --value-size.
 func (h *harness) valueSize() int {
-	if len(h.cfg.workloads) > 0 && !h.cfg.mem {
+	if len(h.cfg.workloads) > 0 && !h.cfg.memoryMode() {
 		return h.cfg.workloads[0].DataSize
 	}
 	return h.cfg.valueSize
@@ -738,9 +738,23 @@ func (h *harness) runMemtier(ctx context.Context, d *deployment, w Workload, tes
 	return r
 }
 
-// memory loads cfg.keys keys into each server in turn and reports the
-// resident memory each one needs per key.
+// memory runs memory mode: with --mem, it loads cfg.keys keys into each
+// server in turn and reports the resident memory each one needs per key;
+// then (and alone with --mem-collections) the collection rows.
 func (h *harness) memory(ctx context.Context) error {
+	var errs []error
+	if h.cfg.mem {
+		errs = append(errs, h.memoryStrings(ctx))
+	}
+	if ctx.Err() == nil {
+		errs = append(errs, h.measureCollections(ctx))
+	}
+	return errors.Join(errs...)
+}
+
+// memoryStrings loads cfg.keys keys into each server in turn and reports
+// the resident memory each one needs per key.
+func (h *harness) memoryStrings(ctx context.Context) error {
 	var errs []error
 	for _, t := range h.cfg.servers {
 		if ctx.Err() != nil {
@@ -756,12 +770,8 @@ func (h *harness) memory(ctx context.Context) error {
 		}
 		h.res.Memory = append(h.res.Memory, m)
 	}
-	placement := "server not pinned"
-	if h.cfg.serverCPUs != nil {
-		placement = "server on CPU " + h.cfg.serverCPUs.String()
-	}
 	fmt.Fprintf(h.stdout, "# memory: %d keys key:%%012d, %d-byte values, loaded pipelined; RSS from /proc/PID/status; %s\n",
-		h.cfg.keys, h.cfg.valueSize, placement)
+		h.cfg.keys, h.cfg.valueSize, h.cfg.serverPlacement())
 	if err := writeMemTable(h.stdout, h.res.Memory); err != nil {
 		errs = append(errs, fmt.Errorf("bench: %w", err))
 	}
