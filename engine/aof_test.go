@@ -609,3 +609,34 @@ func TestAOFWriteError(t *testing.T) {
 }
 
 func writeAt(fd int, p []byte, off int64) (int, error) { return unix.Pwrite(fd, p, off) }
+
+// TestAOFNoAllocs: recording writes in the AOF buffer does not allocate
+// (beyond the buffer's growth, reused once written).
+func TestAOFNoAllocs(t *testing.T) {
+	if setsRace {
+		t.Skip("the race detector allocates")
+	}
+	s := newTestShard(new(int64))
+	c := s.NewClient()
+	s.prop.on = true
+	for _, argv := range [][][]byte{
+		{[]byte("SET"), []byte("k"), []byte("value")},
+		{[]byte("INCR"), []byte("n")},
+		{[]byte("RPUSH"), []byte("l"), []byte("x")},
+		{[]byte("HSET"), []byte("h"), []byte("f"), []byte("v")},
+		{[]byte("SET"), []byte("k"), []byte("v"), []byte("EX"), []byte("100")},
+	} {
+		s.Exec(c, argv)
+		allocs := testing.AllocsPerRun(200, func() {
+			c.Out = c.Out[:0]
+			s.aof.buf = s.aof.buf[:0]
+			s.Exec(c, argv)
+		})
+		if allocs != 0 {
+			t.Errorf("%s: %v allocations per run", argv[0], allocs)
+		}
+		if len(s.aof.buf) == 0 {
+			t.Errorf("%s recorded nothing", argv[0])
+		}
+	}
+}
