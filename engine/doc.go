@@ -42,14 +42,27 @@
 // (server.go) and blocked clients served by a write (blocking.go) mark
 // them too. With no key watched, this costs one map-length test.
 //
+// # Persistence
+//
+// Commands record what they change in the AOF buffer as they run
+// (propagate.go); the loop writes the buffer through its ring or with
+// pwrite and reports back (aof.go, which says who owns which buffer until
+// which completion). Loading (aofload.go) runs in slices inside the loop,
+// and so does a rewrite (aofrewrite.go), which copies a key out before a
+// command changes it. aofmanifest.go is the manifest of Redis 7's
+// multi-part AOF; aofrdb.go joins the AOF to the RDB format (rdbobj.go,
+// engine/internal/rdb), which DUMP and RESTORE use too (dump.go).
+//
 // # Files
 //
 // One command family per file (strings.go, keys.go, hashes.go, sets.go,
-// lists.go with blocking.go, zsets.go, connection.go, server.go,
-// cluster.go), each registering its commands in the table; each
-// collection type's value in a file of its own (hashobj.go, setobj.go,
-// listobj.go, zsetobj.go) over the containers
-// of engine/internal (listpack, intset, quicklist, dict, zset); keyspace
-// work (db.go) apart from argument parsing and reply writing; error strings
-// in errors.go; maxmemory.go the memory limit.
+// lists.go with blocking.go, zsets.go, bitops.go, hyperloglog.go,
+// multi.go, pubsub.go with pubsub_bus.go, sort.go, dump.go, memory.go,
+// connection.go, server.go, cluster.go), each registering its commands in
+// the table; each collection type's value in a file of its own
+// (hashobj.go, setobj.go, listobj.go, zsetobj.go, hllobj.go) over the
+// containers of engine/internal (listpack, intset, quicklist, dict, zset,
+// rdb); keyspace work (db.go) apart from argument parsing and reply
+// writing; error strings in errors.go; maxmemory.go the memory limit;
+// notify.go keyspace notifications.
 package engine
