@@ -74,7 +74,11 @@ type blockState struct {
 	waiting  map[string][]*Client // by key: the clients waiting on it, in the order they blocked
 	clients  []*Client            // every blocked client
 	timeouts int                  // blocked clients with a deadline
-	ready    [][]byte             // keys written since the last serve that clients wait on, each once
+	// next is a lower bound of the earliest deadline (unix ms), 0 when
+	// none: the loop wakes for it (BlockedDeadline), so timeouts have
+	// Redis's millisecond resolution, not the cron's.
+	next     int64
+	ready    [][]byte // keys written since the last serve that clients wait on, each once
 	readySet map[string]bool
 
 	// While a blocked client's command runs again: the key to serve
@@ -191,6 +195,26 @@ func (s *Shard) blockClientOn(c *Client, argv [][]byte, first, last int, deadlin
 	s.block.clients = append(s.block.clients, c)
 	if deadline != 0 {
 		s.block.timeouts++
+		if s.block.next == 0 || deadline < s.block.next {
+			s.block.next = deadline
+		}
+	}
+}
+
+// BlockedDeadline is when the loop must run ExpireBlocked next (unix ms),
+// 0 when no blocked client has a timeout.
+func (s *Shard) BlockedDeadline() int64 {
+	if s.block.timeouts == 0 {
+		return 0
+	}
+	return s.block.next
+}
+
+// ExpireBlocked times out the blocked clients whose deadline passed, if
+// one may have; the loop calls it each turn. O(1) unless one is due.
+func (s *Shard) ExpireBlocked() {
+	if s.block.timeouts > 0 && s.block.next != 0 && s.block.next <= s.nowMs {
+		s.expireBlocked()
 	}
 }
 
@@ -331,16 +355,23 @@ func (s *Shard) expireBlocked() {
 	if s.block.timeouts == 0 {
 		return
 	}
+	next := int64(0)
 	for i := len(s.block.clients) - 1; i >= 0; i-- {
 		if i >= len(s.block.clients) {
 			continue
 		}
 		c := s.block.clients[i]
-		if d := c.blk.deadline; d != 0 && d <= s.nowMs {
+		d := c.blk.deadline
+		if d != 0 && d <= s.nowMs {
 			c.NullArray()
 			s.unblock(c)
+			continue
+		}
+		if d != 0 && (next == 0 || d < next) {
+			next = d
 		}
 	}
+	s.block.next = next
 }
 
 // dropBlocked forgets a blocked client that disconnected.

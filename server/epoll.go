@@ -83,6 +83,7 @@ func (b *epollBackend) run() error {
 			return fmt.Errorf("server: epoll_wait: %w", err)
 		}
 		s.shard.Tick()
+		s.shard.ExpireBlocked()
 		if err := s.loadStep(); err != nil {
 			return err
 		}

@@ -415,7 +415,14 @@ func (s *Server) waitTime() time.Duration {
 	if s.shard.Loading() {
 		return 0
 	}
-	return s.untilCron()
+	d := s.untilCron()
+	if at := s.shard.BlockedDeadline(); at != 0 {
+		// A blocked client's timeout, to the millisecond as in Redis: the
+		// first turn after its deadline passed.
+		until := time.Duration(at-time.Now().UnixMilli()) * time.Millisecond
+		d = max(min(d, until), 0)
+	}
+	return d
 }
 
 // loadStep loads a slice of the AOF while it loads; an error ends the

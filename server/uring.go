@@ -180,6 +180,7 @@ func (b *uringBackend) run() error {
 		}
 		s.shard.Tick()
 		b.drain()
+		s.shard.ExpireBlocked()
 		s.releaseHolds(b.send)
 		if err := s.loadStep(); err != nil {
 			return err
