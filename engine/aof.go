@@ -145,17 +145,27 @@ func (s *Shard) StartPersistence() error {
 	if !s.Config.AppendOnly {
 		return nil
 	}
+	if fresh, err := s.aofOpenOrCreate(); fresh || err != nil {
+		return err
+	}
+	s.aof.loader = s.newAOFLoader(s.aof.dir, s.aof.man)
+	s.loading = true
+	return nil
+}
+
+// aofOpenOrCreate reads the AOF directory's manifest into s.aof.man; when
+// it names no file (a new directory), it creates a new AOF there and
+// reports fresh.
+func (s *Shard) aofOpenOrCreate() (fresh bool, err error) {
 	m, err := s.aofOpenDir()
 	if err != nil {
-		return err
+		return false, err
 	}
 	s.aof.man = m
 	if m.base == nil && len(m.incrs) == 0 {
-		return s.aofCreate()
+		return true, s.aofCreate()
 	}
-	s.aof.loader = s.newAOFLoader(s.aof.dir, m)
-	s.loading = true
-	return nil
+	return false, nil
 }
 
 // aofOpenDir finds the AOF directory and reads its manifest, creating the
@@ -611,13 +621,8 @@ func (s *Shard) setAppendonly(on bool) error {
 		a.buf = a.buf[:0]
 		return nil
 	}
-	m, err := s.aofOpenDir()
-	if err != nil {
+	if fresh, err := s.aofOpenOrCreate(); fresh || err != nil {
 		return err
-	}
-	s.aof.man = m
-	if m.base == nil && len(m.incrs) == 0 {
-		return s.aofCreate()
 	}
 	// An AOF left from before: the rewrite that starts now replaces it.
 	if err := s.aofOpenForWriting(); err != nil {
