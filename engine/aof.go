@@ -184,6 +184,14 @@ func (s *Shard) aofOpenDir() (*aofManifest, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("Can't open or create append-only dir %s: %w", dir, err)
 	}
+	// A rewrite or manifest update cut short by a crash leaves its
+	// temporary file, which nothing names: remove it.
+	for _, pat := range []string{"temp-rewriteaof-*.aof", "temp-" + s.aof.names.manifest()} {
+		stale, _ := filepath.Glob(filepath.Join(dir, pat))
+		for _, f := range stale {
+			os.Remove(f)
+		}
+	}
 	text, err := os.ReadFile(filepath.Join(dir, s.aof.names.manifest()))
 	if os.IsNotExist(err) {
 		// An AOF of Redis before 7 (one file beside the directory) becomes
