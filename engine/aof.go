@@ -412,6 +412,24 @@ func (s *Shard) AOFSyncDue() (fd int, ok bool) {
 	return s.AOFSyncNow(a.writeFD), true
 }
 
+// AOFSyncWithWrite says whether an fdatasync should be linked after the
+// write AOFNextWrite just handed out: always with appendfsync always, and
+// with everysec once a second, so that a steady stream of writes (a write
+// in flight at every turn) does not keep the fsync from ever starting.
+func (s *Shard) AOFSyncWithWrite() bool {
+	a := &s.aof
+	if a.syncInflight {
+		return false
+	}
+	switch s.fsyncPolicy() {
+	case fsyncAlways:
+		return a.writeErr == 0
+	case fsyncEverysec:
+		return s.nowMs-a.lastSync >= 1000
+	}
+	return false
+}
+
 // AOFSyncNow records that an fdatasync of fd starts, covering what is
 // written (or, linked after a write in flight, what that write ends).
 func (s *Shard) AOFSyncNow(fd int) int {

@@ -111,7 +111,7 @@ func (b *uringBackend) aofTurn() {
 		e := b.ring.GetSQE()
 		e.Write(fd, p, uint64(off))
 		e.SetUserData(userData(opAOFWrite, 0, 0))
-		if sh.AOFAlways() && !b.aofSyncing {
+		if !b.aofSyncing && sh.AOFSyncWithWrite() {
 			e.SetLink()
 			f := b.ring.GetSQE()
 			f.Fsync(sh.AOFSyncNow(fd), true)
