@@ -640,3 +640,42 @@ func TestAOFNoAllocs(t *testing.T) {
 		}
 	}
 }
+
+// TestAOFAutoRewrite: past auto-aof-rewrite-min-size and the growth
+// percentage, the cron schedules a rewrite and the turns carry it out.
+func TestAOFAutoRewrite(t *testing.T) {
+	dir := t.TempDir()
+	now := scriptStart
+	a := aofShard(t, dir, &now, "everysec")
+	a.Config.AutoAOFRewriteMinSize = 4 << 10
+	a.Config.AutoAOFRewritePercentage = 100
+	c := a.NewClient()
+	for i := range 200 {
+		run(t, a, c, "SET k"+strconv.Itoa(i%10)+" "+strings.Repeat("v", 40))
+	}
+	a.Cron()
+	if !a.aof.rwAsk {
+		t.Fatalf("no rewrite scheduled at %d bytes (base %d)", a.aofSize(), a.aof.rwBase)
+	}
+	for i := 0; a.rwStat.rewrites == 0; i++ {
+		if i > 10000 {
+			t.Fatal("the rewrite does not finish")
+		}
+		a.AOFTurn()
+		a.AOFFlushSync(false)
+	}
+	if a.aofSize() >= 4<<10 {
+		t.Errorf("AOF still %d bytes after the rewrite", a.aofSize())
+	}
+	a.Cron()
+	if a.aof.rwAsk {
+		t.Error("a second rewrite scheduled right after the first")
+	}
+	want := snapshot(a)
+	a.StopPersistence()
+	b := aofShard(t, dir, &now, "everysec")
+	if got := snapshot(b); got != want {
+		t.Errorf("loaded %s, want %s", got, want)
+	}
+	b.StopPersistence()
+}
