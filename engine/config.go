@@ -48,6 +48,7 @@ type Config struct {
 	ProtectedMode              bool
 	ActiveExpireEffort         int
 	EnableProtectedConfigs     string // "no", "yes" or "local": who may CONFIG SET a protected parameter
+	EnableDebugCommand         string // "no", "yes" or "local": who may run DEBUG (debug.go)
 	ConfigFile                 string // the file read at start, if any
 	Maxmemory                  int64  // bytes; 0: no limit. Over it, denyoom commands get -OOM
 	MaxmemoryPolicy            string // "noeviction", the one policy a shard has
@@ -98,6 +99,7 @@ func DefaultConfig() *Config {
 		ProtectedMode:              true,
 		ActiveExpireEffort:         1,
 		EnableProtectedConfigs:     "no",
+		EnableDebugCommand:         "no",
 		MaxmemoryPolicy:            "noeviction",
 		ClusterConfigFile:          "nodes.conf",
 		ListMaxListpackSize:        -2,
@@ -332,6 +334,8 @@ var params = []*param{
 	boolParam("protected-mode", func(c *Config) *bool { return &c.ProtectedMode }),
 	immutable(enumParam("enable-protected-configs", []string{"no", "yes", "local"},
 		func(c *Config) *string { return &c.EnableProtectedConfigs })),
+	immutable(enumParam("enable-debug-command", []string{"no", "yes", "local"},
+		func(c *Config) *string { return &c.EnableDebugCommand })),
 	intParam("active-expire-effort", 1, 10, func(c *Config) *int { return &c.ActiveExpireEffort }),
 	// Keyspace notifications (notify.go): Redis's class letters, read in
 	// any order, reported in its canonical form.
@@ -751,6 +755,7 @@ var paramHelp = map[string]string{
 	"logfile":                       "log to this file instead of standard output",
 	"io":                            "I/O backend: uring, epoll, or auto (io_uring when the kernel allows it)",
 	"enable-protected-configs":      "who may CONFIG SET dir: no, yes or local (loopback clients)",
+	"enable-debug-command":          "who may run DEBUG: no, yes or local (loopback clients)",
 	"databases":                     "number of databases (a shard has one, as Redis Cluster)",
 	"pidfile":                       "write the process id to this file",
 	"protected-mode":                "refuse clients from other hosts (yes/no)",

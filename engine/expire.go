@@ -24,7 +24,7 @@ type expireCycle struct {
 // true when it stopped because the budget ran out, so the loop may run
 // a further short cycle before it sleeps, as Redis's fast cycle does.
 func (s *Shard) ActiveExpire(budgetNs int64) bool {
-	if s.db.Volatile() == 0 || s.loading {
+	if s.db.Volatile() == 0 || s.loading || s.debug.noActiveExpire {
 		return false
 	}
 	start := nanotime()

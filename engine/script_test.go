@@ -212,6 +212,7 @@ func runBlock(t *testing.T, b *scriptBlock) []string {
 	} else {
 		s = newTestShard(&now)
 	}
+	s.Config.EnableDebugCommand = "yes" // scripts use DEBUG: run redis-server with --enable-debug-command yes for -redis
 	clients := map[string]*Client{"1": s.NewClient()}
 	c := clients["1"]
 	var got []string

@@ -89,6 +89,7 @@ type Shard struct {
 	prop       propState     // what the AOF records of each command (propagate.go)
 	aof        aofState      // the append-only file (aof.go)
 	rwStat     rewriteStats  // AOF rewrites (aofrewrite.go)
+	debug      debugState    // DEBUG's switches (debug.go)
 	// errMark is ErrorReplies when the last call began or ended: a command
 	// failed if it grew since. EXEC's queued commands, run by call, move it,
 	// so their errors are theirs, not EXEC's, as in Redis.
