@@ -32,7 +32,12 @@ func (s *Shard) aofRDBFooter(b []byte, crc *uint64) []byte {
 	return out
 }
 
-func (s *Shard) aofRDBKey(b []byte, r kv.Ref) []byte { return s.rdbAppendKey(b, r) }
+// aofRDBKey writes a key of a rewrite's base. Strings are not LZF-
+// compressed: the shard writes the base inside its loop, and trying LZF
+// on values that do not compress took more than half of a rewrite's time
+// (random 256-byte values: 56% of 0.78 s for 865k keys); the base is
+// read the same either way.
+func (s *Shard) aofRDBKey(b []byte, r kv.Ref) []byte { return s.rdbAppendKey(b, r, false) }
 
 func aofRDBCRC(crc uint64, p []byte) uint64 { return rdb.CRC64(crc, p) }
 

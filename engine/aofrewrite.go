@@ -255,6 +255,21 @@ func (s *Shard) startRewrite() error {
 	return nil
 }
 
+// AOFRewriteWait says how long the loop may sleep as far as a rewrite is
+// concerned: not at all while it has keys to write (each turn writes a
+// slice), a few milliseconds while its base is being fsynced (the turn
+// checks for the end), and any time when none runs (ok false).
+func (s *Shard) AOFRewriteWait() (d time.Duration, ok bool) {
+	rw := s.aof.rw
+	switch {
+	case rw == nil:
+		return 0, false
+	case rw.syncing != nil:
+		return 2 * time.Millisecond, true
+	}
+	return 0, true
+}
+
 // AOFTurn is the AOF's work once per loop turn: start a scheduled
 // rewrite, write a slice of one that runs, finish one whose base is
 // durable.

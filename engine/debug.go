@@ -832,7 +832,7 @@ func (s *Shard) rdbImage() []byte {
 	b = rdb.AppendResizeDB(b, s.db.Len(), s.db.Volatile())
 	visit := func(r kv.Ref) {
 		if !s.expired(r) {
-			b = s.rdbAppendKey(b, r)
+			b = s.rdbAppendKey(b, r, rdbCompress)
 		}
 	}
 	for cursor := s.db.Scan(0, visit); cursor != 0; {

@@ -51,17 +51,18 @@ var errRDBEmpty = fmt.Errorf("%w: empty value", rdb.ErrCorrupt)
 // ---- writing -----------------------------------------------------------
 
 // rdbAppendKey appends the key at r as an RDB record: EXPIRETIME_MS and
-// the time when the key has one, the value type, the key and the value.
+// the time when the key has one, the value type, the key and the value,
+// strings LZF-compressed (where that saves space) if compress.
 // r must be a live key (expired or not: what is in the key space is
 // written). O(size of the value), in one call; for a string, no
 // allocation beyond dst's growth.
-func (s *Shard) rdbAppendKey(dst []byte, r kv.Ref) []byte {
+func (s *Shard) rdbAppendKey(dst []byte, r kv.Ref, compress bool) []byte {
 	if at := s.db.Expire(r); at != kv.NoExpire {
 		dst = rdb.AppendExpireMs(dst, at)
 	}
 	dst = append(dst, s.rdbType(r))
-	dst = rdb.AppendString(dst, s.db.Key(r), rdbCompress)
-	return s.rdbAppendValue(dst, r, rdbCompress)
+	dst = rdb.AppendString(dst, s.db.Key(r), compress)
+	return s.rdbAppendValue(dst, r, compress)
 }
 
 // rdbDump appends the DUMP payload of the key at r: value type, value,

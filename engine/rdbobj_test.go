@@ -308,7 +308,7 @@ func writeRDB(s *Shard) []byte {
 		}
 	}
 	for _, r := range refs {
-		b = s.rdbAppendKey(b, r)
+		b = s.rdbAppendKey(b, r, rdbCompress)
 	}
 	return rdb.AppendEOF(b, rdb.CRC64(0, b))
 }
@@ -811,7 +811,7 @@ func TestRDBAppendKeyNoAlloc(t *testing.T) {
 	dst := make([]byte, 0, 4096)
 	for _, k := range []string{"user:1000:profile:settings:theme", "n", "s"} {
 		r := sc.s.db.Find([]byte(k))
-		n := testing.AllocsPerRun(200, func() { dst = sc.s.rdbAppendKey(dst[:0], r) })
+		n := testing.AllocsPerRun(200, func() { dst = sc.s.rdbAppendKey(dst[:0], r, rdbCompress) })
 		if n != 0 {
 			t.Errorf("%s: %v allocations", k, n)
 		}
@@ -984,7 +984,7 @@ func benchRDBWrite(b *testing.B, sorted bool) {
 	for b.Loop() {
 		buf = buf[:0]
 		for _, r := range refs {
-			buf = sc.s.rdbAppendKey(buf, r)
+			buf = sc.s.rdbAppendKey(buf, r, rdbCompress)
 		}
 		b.SetBytes(int64(len(buf)))
 	}

@@ -416,6 +416,9 @@ func (s *Server) waitTime() time.Duration {
 		return 0
 	}
 	d := s.untilCron()
+	if rw, ok := s.shard.AOFRewriteWait(); ok {
+		d = min(d, rw) // an AOF rewrite goes on while the shard is idle
+	}
 	if at := s.shard.BlockedDeadline(); at != 0 {
 		// A blocked client's timeout, to the millisecond as in Redis: the
 		// first turn after its deadline passed.
