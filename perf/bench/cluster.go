@@ -395,8 +395,10 @@ func (h *harness) startShoalCluster(ctx context.Context, t Target, d *deployment
 	}
 	d.port = base
 	data := filepath.Join(d.dir, "data")
+	// The launcher turns the AOF on unless told otherwise; the Redis
+	// Cluster beside it keeps none.
 	argv := []string{h.bins.shoal, "launch", "--shards", strconv.Itoa(n), "--port", strconv.Itoa(base),
-		"--bind", host, "--dir", data, "--io", "uring"}
+		"--bind", host, "--dir", data, "--io", "uring", "--", "--appendonly", "no"}
 	srv, err := startServer(ctx, serverSpec{
 		name: t.Name, argv: argv, host: host, port: base, dir: d.dir,
 		startTimeout: h.cfg.startTimeout + 10*time.Second, termGrace: 25 * time.Second,

@@ -14,7 +14,8 @@ var compareHeader = []string{
 	"workload", "test", "server", "client", "A ops/s", "B ops/s", "B/A ops/s", "A p99 ms", "B p99 ms", "B/A p99",
 }
 
-// readResultsFile reads a results.json of schema 1 or 2 in bench mode.
+// readResultsFile reads a results.json of schema 1 or 2 in bench or aof
+// mode.
 func readResultsFile(path string) (*Results, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -27,7 +28,7 @@ func readResultsFile(path string) (*Results, error) {
 	switch {
 	case res.Schema < 1 || res.Schema > schemaVersion:
 		return nil, fmt.Errorf("bench: %s: schema %d, this harness reads 1..%d", path, res.Schema, schemaVersion)
-	case res.Mode != "bench":
+	case res.Mode != "bench" && res.Mode != "aof":
 		return nil, fmt.Errorf("bench: %s: a %q run, not a benchmark run", path, res.Mode)
 	}
 	return &res, nil
@@ -42,6 +43,9 @@ func compareFiles(w io.Writer, pathA, pathB string) error {
 	b, err := readResultsFile(pathB)
 	if err != nil {
 		return err
+	}
+	if a.Mode != b.Mode {
+		return fmt.Errorf("bench: %s is a %q run and %s a %q run: nothing to compare", pathA, a.Mode, pathB, b.Mode)
 	}
 	fmt.Fprintf(w, "# A: %s (%s, %s, %d run(s))\n", pathA, a.Meta.Started.Format("2006-01-02 15:04:05"), a.Meta.Host, a.Meta.Repeats)
 	fmt.Fprintf(w, "# B: %s (%s, %s, %d run(s))\n", pathB, b.Meta.Started.Format("2006-01-02 15:04:05"), b.Meta.Host, b.Meta.Repeats)

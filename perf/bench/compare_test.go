@@ -69,7 +69,16 @@ func TestCompare(t *testing.T) {
 	if err := os.WriteFile(future, []byte(`{"schema": 99, "mode": "bench"}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, args := range [][]string{{"--compare", pa, pm}, {"--compare", future, pa}, {"--compare", pa}, {"--compare", pa, filepath.Join(dir, "none.json")}} {
+	aof := &Results{Schema: schemaVersion, Mode: "aof", Rows: b.Rows}
+	paof, err := writeResults(filepath.Join(dir, "aof"), aof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := run(t.Context(), []string{"--compare", paof, paof}, &out, &errb); err != nil || !strings.Contains(out.String(), "1.00x") {
+		t.Errorf("two --aof runs: %v\n%s", err, out.String())
+	}
+	for _, args := range [][]string{{"--compare", pa, pm}, {"--compare", pa, paof}, {"--compare", future, pa}, {"--compare", pa}, {"--compare", pa, filepath.Join(dir, "none.json")}} {
 		if err := run(t.Context(), args, &out, &errb); err == nil {
 			t.Errorf("%q accepted", args)
 		}

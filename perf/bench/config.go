@@ -17,7 +17,11 @@ const (
 	quickRequests = 10_000
 	quickKeyspace = 100_000
 	quickKeys     = 100_000
+	quickAOFSize  = "100mb"
 )
+
+// defaultAOFSize is the size of the AOF the load rows of --aof mode load.
+const defaultAOFSize = "1gb"
 
 // config is the parsed command line.
 type config struct {
@@ -47,6 +51,12 @@ type config struct {
 	startTimeout time.Duration
 	runTimeout   time.Duration
 	list         bool
+	aof          bool     // AOF mode (aof.go)
+	aofFsyncs    []string // policies of the SET rows: off, no, everysec, always
+	aofSet       bool     // run the SET rows
+	aofRewrite   bool     // let the servers rewrite their AOF during the SET rows
+	aofSize      int64    // bytes of the AOF of the load rows; 0: no load rows
+	aofDir       string   // where the data directories go ("": the temp dir)
 	args         []string
 }
 
@@ -64,6 +74,8 @@ func parseFlags(args []string, w io.Writer) (*config, error) {
 		serverCPUs = fs.String("server-cpus", "", "CPUs the server under test is pinned to (default: the last allowed CPU)")
 		clientCPUs = fs.String("client-cpus", "", "CPUs redis-benchmark is pinned to (default: all other allowed CPUs)")
 		noPin      = fs.Bool("no-pin", false, "do not pin processes with taskset")
+		aofFsync   = fs.String("aof-fsync", "off,everysec,always", "--aof: comma-separated appendfsync policies of the SET rows ("+strings.Join(aofPolicies, ",")+"; off: appendonly no)")
+		aofSize    = fs.String("aof-size", defaultAOFSize, "--aof: size of the AOF the load rows time (k, kb, m, mb, g, gb as in redis.conf; 0: no load rows; --quick: "+quickAOFSize+")")
 	)
 	fs.IntVar(&cfg.runs, "runs", 3, "repetitions per (workload, server); rows report the median and min–max")
 	fs.IntVar(&cfg.threads, "threads", 0, "redis-benchmark --threads (0: not passed)")
@@ -87,6 +99,10 @@ func parseFlags(args []string, w io.Writer) (*config, error) {
 	fs.DurationVar(&cfg.startTimeout, "start-timeout", 10*time.Second, "longest wait for a server to answer PING")
 	fs.DurationVar(&cfg.runTimeout, "run-timeout", 5*time.Minute, "longest redis-benchmark invocation or load")
 	fs.BoolVar(&cfg.list, "list", false, "list servers and workloads, then exit")
+	fs.BoolVar(&cfg.aof, "aof", false, "AOF mode: SET rows with appendonly no and each --aof-fsync policy, then the time to load an --aof-size AOF, against redis-server with the same settings")
+	fs.BoolVar(&cfg.aofSet, "aof-set", true, "--aof: run the SET rows (false: only the load rows)")
+	fs.BoolVar(&cfg.aofRewrite, "aof-rewrite", true, "--aof: let servers rewrite the AOF as by default (false: auto-aof-rewrite-percentage 0 for all)")
+	fs.StringVar(&cfg.aofDir, "aof-dir", "", "--aof: directory the servers' data directories are made in, so every AOF is on its filesystem (default: the temp dir)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -107,11 +123,19 @@ func parseFlags(args []string, w io.Writer) (*config, error) {
 	if cfg.servers, err = selectTargets(*servers); err != nil {
 		return nil, err
 	}
-	if cfg.memoryMode() {
-		// Memory is measured on single servers that store what they are sent.
+	if cfg.aof && cfg.memoryMode() {
+		return nil, fmt.Errorf("bench: --aof and --mem are separate modes")
+	}
+	if cfg.memoryMode() || cfg.aof {
+		// Memory and the AOF are measured on single servers that store
+		// what they are sent.
 		single := slices.DeleteFunc(slices.Clone(cfg.servers), func(t Target) bool { return t.cluster() || !t.hasKeyspace() })
 		if set["servers"] && len(single) != len(cfg.servers) {
-			return nil, fmt.Errorf("bench: --mem measures single servers that keep keys: not %s", strings.Join(targetNamesOf(cfg.servers), ","))
+			mode := "--mem"
+			if cfg.aof {
+				mode = "--aof"
+			}
+			return nil, fmt.Errorf("bench: %s measures single servers that keep keys: not %s", mode, strings.Join(targetNamesOf(cfg.servers), ","))
 		}
 		cfg.servers = single
 	}
@@ -134,13 +158,33 @@ func parseFlags(args []string, w io.Writer) (*config, error) {
 		if !set["coll-elements"] {
 			cfg.collElements = quickCollElem
 		}
+		if !set["aof-size"] {
+			*aofSize = quickAOFSize
+		}
+	}
+	if cfg.aof {
+		if cfg.aofFsyncs, err = parseFsyncs(*aofFsync); err != nil {
+			return nil, err
+		}
+		if cfg.aofSize, err = parseSize(*aofSize); err != nil {
+			return nil, err
+		}
+		if !cfg.aofSet && cfg.aofSize == 0 {
+			return nil, fmt.Errorf("bench: --aof-set=false with --aof-size 0 leaves nothing to run")
+		}
+		if cfg.aofSize > 1<<40 {
+			return nil, fmt.Errorf("bench: --aof-size %s over 1 TiB", *aofSize)
+		}
 	}
 	for i := range cfg.workloads {
 		w := &cfg.workloads[i]
-		if *tests != "" {
+		switch {
+		case *tests != "":
 			if w.Tests, err = parseTests(*tests); err != nil {
 				return nil, err
 			}
+		case cfg.aof:
+			w.Tests = []string{"set"}
 		}
 		if *requests > 0 {
 			w.Requests = *requests
@@ -249,4 +293,5 @@ func listTargetsAndWorkloads(w io.Writer) {
 	}
 	fmt.Fprintln(w, "memory mode (--mem): SET key:%012d with --value-size (256) byte values, pipelined, then RSS per key")
 	fmt.Fprintln(w, "memory mode (--mem, --mem-collections alone): hashes, lists, sets, sorted sets of 100 and 100,000 elements, used_memory per element")
+	fmt.Fprintln(w, "AOF mode (--aof): the workloads' SETs with appendonly no and each --aof-fsync policy, then the time to load an --aof-size AOF")
 }

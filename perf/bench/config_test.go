@@ -98,6 +98,40 @@ func TestParseFlags(t *testing.T) {
 				t.Errorf("mem %v elements %d", c.mem, c.collElements)
 			}
 		}},
+		{name: "aof", args: []string{"--aof"}, check: func(t *testing.T, c *config) {
+			s, w := names(c)
+			if !c.aof || !c.aofSet || !c.aofRewrite || c.aofSize != 1<<30 || c.aofDir != "" || !slices.Equal(c.aofFsyncs, []string{"off", "everysec", "always"}) ||
+				!slices.Equal(s, []string{"redis", "shoal-uring", "shoal-epoll"}) || !slices.Equal(w, []string{"p1", "p30"}) {
+				t.Errorf("aof %v set %v size %d dir %q fsyncs %v servers %v workloads %v", c.aof, c.aofSet, c.aofSize, c.aofDir, c.aofFsyncs, s, w)
+			}
+			for _, w := range c.workloads {
+				if !slices.Equal(w.Tests, []string{"set"}) || w.DataSize != 256 || w.Keyspace != 1_000_000 {
+					t.Errorf("aof workload %+v", w)
+				}
+			}
+			if c.memoryMode() {
+				t.Error("--aof is a memory mode")
+			}
+		}},
+		{name: "aof quick", args: []string{"--aof", "--quick", "--aof-fsync", "always,no", "--aof-dir", "/var/tmp", "--aof-set=false", "--aof-rewrite=false"},
+			check: func(t *testing.T, c *config) {
+				if c.aofSize != 100<<20 || c.aofSet || c.aofRewrite || c.aofDir != "/var/tmp" || !slices.Equal(c.aofFsyncs, []string{"always", "no"}) ||
+					c.workloads[0].Keyspace != quickKeyspace {
+					t.Errorf("size %d set %v dir %q fsyncs %v keyspace %d", c.aofSize, c.aofSet, c.aofDir, c.aofFsyncs, c.workloads[0].Keyspace)
+				}
+			}},
+		{name: "aof explicit size and tests", args: []string{"--aof", "--quick", "--aof-size", "0", "--tests", "set,incr"},
+			check: func(t *testing.T, c *config) {
+				if c.aofSize != 0 || !slices.Equal(c.workloads[1].Tests, []string{"set", "incr"}) {
+					t.Errorf("size %d tests %v", c.aofSize, c.workloads[1].Tests)
+				}
+			}},
+		{name: "aof nothing to run", args: []string{"--aof", "--aof-set=false", "--aof-size", "0"}, wantErr: "nothing to run"},
+		{name: "aof bad policy", args: []string{"--aof", "--aof-fsync", "everysec,sometimes"}, wantErr: "appendfsync policy"},
+		{name: "aof bad size", args: []string{"--aof", "--aof-size", "1tb"}, wantErr: "bad size"},
+		{name: "aof huge size", args: []string{"--aof", "--aof-size", "2000gb"}, wantErr: "over 1 TiB"},
+		{name: "aof with mem", args: []string{"--aof", "--mem"}, wantErr: "separate modes"},
+		{name: "aof of a cluster", args: []string{"--aof", "--servers", "redis,shoal-cluster"}, wantErr: "--aof measures single servers"},
 		{name: "collections of a cluster", args: []string{"--mem-collections", "--servers", "redis-cluster"}, wantErr: "single servers"},
 		{name: "zero elements", args: []string{"--mem-collections", "--coll-elements", "0"}, wantErr: "--coll-elements"},
 		{name: "unknown server", args: []string{"--servers", "memcached"}, wantErr: "unknown server"},
@@ -154,8 +188,8 @@ func TestTargetArgv(t *testing.T) {
 		want   string
 	}{
 		{"redis", `/r/redis-server --port 7 --bind 127.0.0.1 --save  --appendonly no --dir /d --daemonize no --logfile `},
-		{"shoal-uring", "/s/shoal shard --port 7 --bind 127.0.0.1 --io uring --dir /d"},
-		{"shoal-epoll", "/s/shoal shard --port 7 --bind 127.0.0.1 --io epoll --dir /d"},
+		{"shoal-uring", "/s/shoal shard --port 7 --bind 127.0.0.1 --io uring --dir /d --appendonly no"},
+		{"shoal-epoll", "/s/shoal shard --port 7 --bind 127.0.0.1 --io epoll --dir /d --appendonly no"},
 		{"ceiling", "/c/ceiling --port 7 --bind 127.0.0.1 --value-size 100"},
 	}
 	for _, tt := range tests {

@@ -4,6 +4,7 @@
 //	go run ./perf/bench                    # throughput and latency table, chart
 //	go run ./perf/bench --mem              # memory per key, then per collection element
 //	go run ./perf/bench --mem-collections  # per element of hashes, lists, sets, sorted sets
+//	go run ./perf/bench --aof              # SET with the AOF off, everysec, always; time to load an AOF
 //	go run ./perf/bench --list             # servers and workloads it knows
 //	go run ./perf/bench --compare A.json B.json
 //
@@ -26,9 +27,14 @@
 // the side-by-side table of two results files. loader.go is the pipelined
 // raw-RESP loader used to preload the keyspace (node by node in a
 // cluster) and by --mem; collections.go loads and measures the collection
-// rows of memory mode, one shape per fresh server. The parsers (csv.go,
-// info.go, procfs.go, cpus.go, resp.go, memtier.go, cluster.go) are
-// fuzzed.
+// rows of memory mode, one shape per fresh server. aof.go is AOF mode: the
+// SET workloads against each server without the AOF and with it under each
+// appendfsync policy (targets of their own, with their data directories on
+// one filesystem, named from /proc/self/mountinfo by mountinfo.go), then
+// the time each server takes to load one AOF the harness writes, and the
+// goals each Shoal row met or not. The parsers (csv.go, info.go,
+// procfs.go, cpus.go, resp.go, memtier.go, cluster.go, mountinfo.go, and
+// parseSize) are fuzzed.
 //
 // # Goroutines and ownership
 //
@@ -45,7 +51,8 @@
 //
 // Every wait is bounded: server start (--start-timeout; a cluster's
 // forming gets that plus 20 s), each benchmark client run and each load
-// (--run-timeout), server stop (SIGTERM, then SIGKILL; 25 s of grace for
-// shoal launch, which stops its shards first). Temporary directories are
-// removed on return, also on ^C.
+// (--run-timeout; also a server loading an AOF), server stop (SIGTERM,
+// then SIGKILL; 25 s of grace for shoal launch, which stops its shards
+// first). Temporary directories, --aof-dir's included, are removed on
+// return, also on ^C.
 package main

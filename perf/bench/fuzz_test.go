@@ -6,6 +6,7 @@ import (
 	"math"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -167,6 +168,38 @@ func FuzzParseShardPlan(f *testing.F) {
 			if len(cs) == 0 || !slices.IsSorted(cs) {
 				t.Fatalf("plan %v", plan)
 			}
+		}
+	})
+}
+
+func FuzzParseMountInfo(f *testing.F) {
+	f.Fuzz(func(t *testing.T, b []byte) {
+		entries, err := parseMountInfo(b)
+		if err != nil {
+			return
+		}
+		for _, e := range entries {
+			if !strings.HasPrefix(e.MountPoint, "/") || e.FSType == "" || strings.ContainsAny(e.FSType, " \t\n") {
+				t.Fatalf("parseMountInfo(%q) gave %+v", b, e)
+			}
+			if m, ok := mountOf(entries, e.MountPoint); !ok || len(m.MountPoint) < len(e.MountPoint) {
+				t.Fatalf("mountOf(%q) = %+v, %v", e.MountPoint, m, ok)
+			}
+		}
+	})
+}
+
+func FuzzParseSize(f *testing.F) {
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := parseSize(s)
+		if err != nil {
+			return
+		}
+		if n < 0 {
+			t.Fatalf("parseSize(%q) = %d", s, n)
+		}
+		if back, err := parseSize(strconv.FormatInt(n, 10)); err != nil || back != n {
+			t.Fatalf("parseSize(%d) = %d, %v", n, back, err)
 		}
 	})
 }

@@ -14,7 +14,8 @@ import (
 
 // fakeServerEnv makes the test binary act as a tiny server that answers
 // every command with +PONG, for testing process control. Its value is the
-// mode: "ping", or "ignore-term" to also ignore SIGTERM.
+// mode: "ping", "ignore-term" to also ignore SIGTERM, or "loading" to
+// answer -LOADING for the first fakeLoading after it starts.
 const fakeServerEnv = "BENCH_TEST_FAKE_SERVER"
 
 func TestMain(m *testing.M) {
@@ -25,8 +26,12 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// fakeLoading is how long a fake server in mode "loading" is loading.
+const fakeLoading = 300 * time.Millisecond
+
 // fakeServerMain serves PONG on --port for at most 30 seconds.
 func fakeServerMain(mode string, args []string) {
+	loaded := time.Now().Add(fakeLoading)
 	if mode == "ignore-term" {
 		signal.Ignore(syscall.SIGTERM)
 	}
@@ -54,7 +59,11 @@ func fakeServerMain(mode string, args []string) {
 					if _, err := readReply(rd); err != nil {
 						return
 					}
-					if _, err := c.Write([]byte("+PONG\r\n")); err != nil {
+					answer := "+PONG\r\n"
+					if mode == "loading" && time.Now().Before(loaded) {
+						answer = "-LOADING Redis is loading the dataset in memory\r\n"
+					}
+					if _, err := c.Write([]byte(answer)); err != nil {
 						return
 					}
 				}

@@ -15,24 +15,63 @@ import (
 
 // tableHeader is the header of the benchmark table, tab separated. The
 // client column is printed only when more than one client ran.
-var tableHeader = []string{
-	"workload", "test", "server", "client", "runs", "ops/s", "ops/s min–max",
-	"p50 ms", "p99 ms", "p99 min–max", "ops/s vs base", "p99 vs base", "of ceiling",
+var tableHeader = append([]string{"workload", "test", "server", "client", "runs"}, columnNames(benchColumns)...)
+
+// column is one measured column of a rows table: its header and its cell
+// for a row with a successful run.
+type column struct {
+	name string
+	cell func(Row) string
 }
 
-// writeTable prints one line per row: medians, min–max ranges, the ratios
-// to the row's baseline and its ops/s as a fraction of the ceiling's. A
-// row with no successful run shows "-" in every measured column.
-func writeTable(w io.Writer, rows []Row) error {
+// benchColumns are the measured columns of the benchmark table: medians,
+// min–max ranges, the ratios to the row's baseline and its ops/s as a
+// fraction of the ceiling's.
+var benchColumns = []column{
+	{"ops/s", func(r Row) string { return formatCount(r.RPS.Median) }},
+	{"ops/s min–max", func(r Row) string { return formatCount(r.RPS.Min) + "–" + formatCount(r.RPS.Max) }},
+	{"p50 ms", func(r Row) string { return formatMs(r.P50Ms.Median) }},
+	{"p99 ms", func(r Row) string { return formatMs(r.P99Ms.Median) }},
+	{"p99 min–max", func(r Row) string { return formatMs(r.P99Ms.Min) + "–" + formatMs(r.P99Ms.Max) }},
+	{"ops/s vs base", func(r Row) string { return formatRatio(r.RPSRatio) }},
+	{"p99 vs base", func(r Row) string { return formatRatio(r.P99Ratio) }},
+	{"of ceiling", func(r Row) string { return formatFraction(r.CeilingRatio) }},
+}
+
+// aofColumns are the measured columns of the --aof table: the benchmark
+// table's without the ceiling (none runs), with the ops/s as a ratio of
+// the same server's without the AOF.
+var aofColumns = append(slices.Clone(benchColumns[:len(benchColumns)-1]),
+	column{"ops/s vs no AOF", func(r Row) string { return formatRatio(r.NoAOFRatio) }})
+
+func columnNames(cols []column) []string {
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = c.name
+	}
+	return names
+}
+
+// writeTable prints the benchmark table: one line per row. A row with no
+// successful run shows "-" in every measured column.
+func writeTable(w io.Writer, rows []Row) error { return writeRowTable(w, rows, benchColumns) }
+
+// writeAOFTable prints the table of --aof mode's SET rows.
+func writeAOFTable(w io.Writer, rows []Row) error { return writeRowTable(w, rows, aofColumns) }
+
+// writeRowTable prints one line per row: workload, test, server, client
+// (when more than one client ran), runs, then the measured columns.
+func writeRowTable(w io.Writer, rows []Row, cols []column) error {
 	clients := map[string]bool{}
 	for _, r := range rows {
 		clients[clientOf(r.Client)] = true
 	}
 	multi := len(clients) > 1
-	header := tableHeader
-	if !multi {
-		header = slices.DeleteFunc(slices.Clone(header), func(s string) bool { return s == "client" })
+	header := []string{"workload", "test", "server"}
+	if multi {
+		header = append(header, "client")
 	}
+	header = append(append(header, "runs"), columnNames(cols)...)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, strings.Join(header, "\t"))
 	for _, r := range rows {
@@ -41,21 +80,12 @@ func writeTable(w io.Writer, rows []Row) error {
 			cells = append(cells, clientOf(r.Client))
 		}
 		cells = append(cells, fmt.Sprintf("%d/%d", r.Runs, r.Runs+r.Failed))
-		if r.Runs == 0 {
-			for range len(header) - len(cells) {
+		for _, c := range cols {
+			if r.Runs == 0 {
 				cells = append(cells, "-")
+			} else {
+				cells = append(cells, c.cell(r))
 			}
-		} else {
-			cells = append(cells,
-				formatCount(r.RPS.Median),
-				formatCount(r.RPS.Min)+"–"+formatCount(r.RPS.Max),
-				formatMs(r.P50Ms.Median),
-				formatMs(r.P99Ms.Median),
-				formatMs(r.P99Ms.Min)+"–"+formatMs(r.P99Ms.Max),
-				formatRatio(r.RPSRatio),
-				formatRatio(r.P99Ratio),
-				formatFraction(r.CeilingRatio),
-			)
 		}
 		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}

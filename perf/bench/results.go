@@ -15,7 +15,7 @@ const schemaVersion = 2
 // holds.
 type Results struct {
 	Schema  int          `json:"schema"`
-	Mode    string       `json:"mode"` // "bench" or "mem"
+	Mode    string       `json:"mode"` // "bench", "mem" or "aof"
 	Meta    Meta         `json:"meta"`
 	Servers []ServerInfo `json:"servers"`
 	Runs    []Run        `json:"runs,omitempty"`
@@ -23,6 +23,10 @@ type Results struct {
 	Memory  []MemResult  `json:"memory,omitempty"`
 	// Collections are the memory rows of collections (collections.go).
 	Collections []CollMemResult `json:"collections,omitempty"`
+	// AOFLoad is the load-time measurement of --aof mode (aof.go);
+	// Checks are that mode's goals, each met or not.
+	AOFLoad *AOFLoadReport `json:"aof_load,omitempty"`
+	Checks  []Check        `json:"checks,omitempty"`
 }
 
 // Meta records the conditions of the invocation.
@@ -45,6 +49,8 @@ type Meta struct {
 	Shards     int       `json:"cluster_shards,omitempty"` // nodes of each cluster target
 	ShardCPUs  []string  `json:"cluster_cpus,omitempty"`   // planned CPUs of each shard
 	Notes      []string  `json:"notes,omitempty"`          // what was skipped or shared, and why
+	DataDir    string    `json:"data_dir,omitempty"`       // --aof mode: parent of the servers' data directories
+	DataFS     string    `json:"data_fs,omitempty"`        // its filesystem, as /proc/self/mountinfo says
 	Args       []string  `json:"args"`
 }
 
@@ -78,13 +84,16 @@ type Run struct {
 	Started  time.Time `json:"started"`
 	Seconds  float64   `json:"seconds"`
 	Samples  []Sample  `json:"samples"`
-	Error    string    `json:"error,omitempty"`
+	// Persistence is what a server with an AOF reported under INFO
+	// persistence after the run (aof_current_size, aof_rewrites, ...).
+	Persistence []infoField `json:"persistence,omitempty"`
+	Error       string      `json:"error,omitempty"`
 }
 
 // Row is the summary of one (client, workload, test, server) over the
-// repeats. Ratios are against the medians of the row's baseline server and
-// of its ceiling, for the same client, workload and test; nil when that row
-// has no successful run.
+// repeats. Ratios are against the medians of the row's baseline server, of
+// its ceiling and of the same server without the AOF, for the same client,
+// workload and test; nil when that row has no successful run.
 type Row struct {
 	Client       string   `json:"client,omitempty"`
 	Workload     string   `json:"workload"`
@@ -102,6 +111,8 @@ type Row struct {
 	RPSRatio     *float64 `json:"rps_ratio,omitempty"`
 	P99Ratio     *float64 `json:"p99_ratio,omitempty"`
 	CeilingRatio *float64 `json:"ceiling_ratio,omitempty"` // ops/s as a fraction of the ceiling's
+	NoAOF        string   `json:"no_aof,omitempty"`        // the same server without the AOF
+	NoAOFRatio   *float64 `json:"no_aof_ratio,omitempty"`  // ops/s over NoAOF's
 }
 
 // clientOf is the client of a run or row; schema 1 files name none.
@@ -120,12 +131,14 @@ type aggSpec struct {
 	expect    map[string][]string // workload → tests asked for, upper case
 	baseline  map[string]string   // server → its baseline server
 	ceiling   map[string]string   // server → its ceiling server
+	noAOF     map[string]string   // server → the same server without the AOF
 }
 
 // specFor builds the aggregation spec of the targets, clients and
 // workloads of a run.
 func specFor(clients []string, ws []Workload, ts []Target) aggSpec {
-	s := aggSpec{clients: clients, expect: map[string][]string{}, baseline: map[string]string{}, ceiling: map[string]string{}}
+	s := aggSpec{clients: clients, expect: map[string][]string{}, baseline: map[string]string{}, ceiling: map[string]string{},
+		noAOF: map[string]string{}}
 	for _, w := range ws {
 		s.workloads = append(s.workloads, w.Name)
 		for _, t := range w.Tests {
@@ -136,6 +149,7 @@ func specFor(clients []string, ws []Workload, ts []Target) aggSpec {
 		s.servers = append(s.servers, t.Name)
 		s.baseline[t.Name] = t.Baseline
 		s.ceiling[t.Name] = t.Ceiling
+		s.noAOF[t.Name] = t.NoAOF
 	}
 	return s
 }
@@ -188,6 +202,7 @@ func aggregate(runs []Run, spec aggSpec) []Row {
 					r := summarizeRow(w, t, srv, ss, failed[k])
 					r.Client = c
 					r.Baseline = spec.baseline[srv]
+					r.NoAOF = spec.noAOF[srv]
 					rows = append(rows, r)
 				}
 			}
@@ -216,9 +231,9 @@ func summarizeRow(workload, test, srv string, ss []Sample, failed int) Row {
 	}
 }
 
-// addRatios fills the ratios of each row against its baseline row and its
-// ceiling row (ceiling maps a server to its ceiling) of the same client,
-// workload and test.
+// addRatios fills the ratios of each row against its baseline row, its
+// ceiling row (ceiling maps a server to its ceiling) and its row without
+// the AOF, of the same client, workload and test.
 func addRatios(rows []Row, ceiling map[string]string) {
 	type key struct{ client, workload, test, server string }
 	ok := map[key]Row{}
@@ -247,6 +262,11 @@ func addRatios(rows []Row, ceiling map[string]string) {
 		if name := ceiling[r.Server]; name != "" {
 			if ce, found := ok[key{c, r.Workload, r.Test, name}]; found {
 				r.CeilingRatio = ratio(r.RPS.Median, ce.RPS.Median)
+			}
+		}
+		if r.NoAOF != "" {
+			if off, found := ok[key{c, r.Workload, r.Test, r.NoAOF}]; found {
+				r.NoAOFRatio = ratio(r.RPS.Median, off.RPS.Median)
 			}
 		}
 	}

@@ -24,6 +24,7 @@ type harness struct {
 	stdout    io.Writer // the report
 	stderr    io.Writer // progress and warnings
 	tmp       string    // removed at the end
+	data      string    // parent of the servers' data directories: tmp, or under --aof-dir
 	res       *Results
 	clients   []string // benchmark clients that run, in order
 	shardCPUs []CPUSet // CPUs of each node of a cluster target
@@ -50,8 +51,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer os.RemoveAll(tmp)
 
-	h := &harness{cfg: cfg, stdout: stdout, stderr: stderr, tmp: tmp, clients: []string{clientRedisBenchmark}}
+	h := &harness{cfg: cfg, stdout: stdout, stderr: stderr, tmp: tmp, data: tmp, clients: []string{clientRedisBenchmark}}
 	h.res = &Results{Schema: schemaVersion, Mode: "bench"}
+	if cfg.aof && cfg.aofDir != "" {
+		if h.data, err = os.MkdirTemp(cfg.aofDir, "shoal-bench-"); err != nil {
+			return fmt.Errorf("bench: --aof-dir: %w", err)
+		}
+		defer os.RemoveAll(h.data)
+	}
 	if err := h.resolveBinaries(ctx); err != nil {
 		return err
 	}
@@ -62,10 +69,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	h.res.Meta = h.meta(ctx, started)
-	if cfg.memoryMode() {
+	switch {
+	case cfg.memoryMode():
 		h.res.Mode = "mem"
 		err = h.memory(ctx)
-	} else {
+	case cfg.aof:
+		h.res.Mode = "aof"
+		err = h.aofMode(ctx)
+	default:
 		err = h.bench(ctx)
 	}
 	h.res.Meta.Seconds = time.Since(started).Seconds()
@@ -73,7 +84,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if werr == nil {
 		fmt.Fprintf(stderr, "results: %s\n", path)
 	}
-	if !cfg.memoryMode() && cfg.chart && werr == nil {
+	if !cfg.memoryMode() && len(h.res.Rows) > 0 && cfg.chart && werr == nil {
 		var cerr error
 		if path, cerr = writeChartFile(cfg.outDir, h.res); cerr == nil {
 			fmt.Fprintf(stderr, "chart:   %s\n", path)
@@ -211,6 +222,19 @@ func (h *harness) meta(ctx context.Context, started time.Time) Meta {
 			}
 		}
 	}
+	if h.cfg.aof {
+		m.DataDir = h.data
+		if fs, err := filesystemOf(h.data); err != nil {
+			m.DataFS = "an unknown filesystem"
+			h.warnf("%v", err)
+		} else {
+			m.DataFS = fs.String()
+			if fs.memoryFS() {
+				h.note("the data directories are on %s, in memory: fsync costs nothing there; pass --aof-dir on a disk", fs.FSType)
+				m.Notes = h.res.Meta.Notes
+			}
+		}
+	}
 	if len(h.shardCPUs) > 0 {
 		m.Shards = len(h.shardCPUs)
 		for _, c := range h.shardCPUs {
@@ -290,7 +314,7 @@ func (d *deployment) addrs() []string {
 // start starts target t in a fresh data directory and, the first time,
 // records what it is and where it runs.
 func (h *harness) start(ctx context.Context, t Target) (*deployment, error) {
-	dir, err := os.MkdirTemp(h.tmp, t.Name+"-")
+	dir, err := os.MkdirTemp(h.data, dirPrefix(t.Name))
 	if err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
@@ -313,6 +337,9 @@ func (h *harness) start(ctx context.Context, t Target) (*deployment, error) {
 		})
 		if err == nil {
 			d.procs = append(d.procs, srv)
+			if h.cfg.aof {
+				err = h.checkAOFConfig(ctx, d)
+			}
 		}
 	}
 	if err != nil {
@@ -542,6 +569,7 @@ func (h *harness) session(ctx context.Context, rep int, t Target) {
 				if ctx.Err() != nil {
 					return // interrupted: not a result
 				}
+				h.afterAOFRun(ctx, d, &r)
 				record(r)
 			case clientMemtier:
 				for _, test := range []string{"set", "get"} {
@@ -558,6 +586,7 @@ func (h *harness) session(ctx context.Context, rep int, t Target) {
 					if ctx.Err() != nil {
 						return
 					}
+					h.afterAOFRun(ctx, d, &r)
 					record(r)
 				}
 				for _, test := range w.Tests {

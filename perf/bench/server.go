@@ -18,6 +18,7 @@ const (
 	defaultTermGrace = 10 * time.Second // SIGTERM → SIGKILL
 	killGrace        = 5 * time.Second  // SIGKILL → give up
 	logTail          = 4 << 10          // bytes of server output shown on failure
+	defaultPollEvery = 20 * time.Millisecond
 )
 
 // serverSpec is everything needed to start one server process.
@@ -31,6 +32,7 @@ type serverSpec struct {
 	dir          string // data directory; the log goes here too
 	startTimeout time.Duration
 	termGrace    time.Duration // SIGTERM → SIGKILL; 0 means defaultTermGrace
+	pollEvery    time.Duration // between PINGs while waiting; 0 means defaultPollEvery
 }
 
 // server is a running server under test. Its methods are called from one
@@ -48,6 +50,9 @@ type server struct {
 	logFile *os.File
 	exited  chan struct{}
 	waitErr error // valid once exited is closed
+	// started is when the process was started, ready when it first
+	// answered PONG.
+	started, ready time.Time
 }
 
 func (s *server) addr() string { return net.JoinHostPort(s.host, strconv.Itoa(s.port)) }
@@ -75,6 +80,7 @@ func startServer(ctx context.Context, spec serverSpec) (*server, error) {
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile
 	cmd.SysProcAttr = serverProcAttr()
+	started := time.Now()
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
 		return nil, fmt.Errorf("bench: starting %s: %w", spec.name, err)
@@ -82,7 +88,7 @@ func startServer(ctx context.Context, spec serverSpec) (*server, error) {
 	s := &server{
 		name: spec.name, host: spec.host, port: spec.port, pid: cmd.Process.Pid,
 		dir: spec.dir, logPath: logPath, argv: argv, grace: spec.termGrace, cmd: cmd, logFile: logFile,
-		exited: make(chan struct{}),
+		exited: make(chan struct{}), started: started,
 	}
 	if s.grace <= 0 {
 		s.grace = defaultTermGrace
@@ -91,19 +97,31 @@ func startServer(ctx context.Context, spec serverSpec) (*server, error) {
 		s.waitErr = cmd.Wait()
 		close(s.exited)
 	}()
-	if err := s.waitReady(ctx, spec.startTimeout); err != nil {
+	every := spec.pollEvery
+	if every <= 0 {
+		every = defaultPollEvery
+	}
+	if err := s.waitReady(ctx, spec.startTimeout, every); err != nil {
 		stopErr := s.stop()
 		return nil, errors.Join(fmt.Errorf("bench: %s did not start: %w\n%s", spec.name, err, s.tail()), stopErr)
 	}
 	return s, nil
 }
 
-// waitReady polls PING until PONG, the process exits, ctx ends or timeout
-// passes.
-func (s *server) waitReady(ctx context.Context, timeout time.Duration) error {
+// waitReady sends PING every so often until PONG, the process exits, ctx
+// ends or timeout passes, and records when PONG came. It keeps one
+// connection while the server answers something else (-LOADING), and
+// dials again after a failure.
+func (s *server) waitReady(ctx context.Context, timeout, every time.Duration) error {
 	deadline := time.Now().Add(timeout)
+	var c *client
+	defer func() {
+		if c != nil {
+			c.close()
+		}
+	}()
 	var last error
-	for attempt := 0; ; attempt++ {
+	for {
 		select {
 		case <-s.exited:
 			return fmt.Errorf("exited early (%v)", s.waitErr)
@@ -111,8 +129,21 @@ func (s *server) waitReady(ctx context.Context, timeout time.Duration) error {
 			return ctx.Err()
 		default:
 		}
-		if last = s.ping(ctx); last == nil {
-			return nil
+		if c == nil {
+			c, last = dialClient(ctx, s.addr(), 500*time.Millisecond)
+		}
+		if c != nil {
+			var r reply
+			if r, last = c.do("PING"); last == nil {
+				if r.Kind == '+' && r.Str == "PONG" {
+					s.ready = time.Now()
+					return nil
+				}
+				last = fmt.Errorf("PING answered %s", r)
+			} else {
+				c.close()
+				c = nil
+			}
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("no PONG within %v: %w", timeout, last)
@@ -120,11 +151,12 @@ func (s *server) waitReady(ctx context.Context, timeout time.Duration) error {
 		select {
 		case <-s.exited:
 		case <-ctx.Done():
-		case <-time.After(20 * time.Millisecond):
+		case <-time.After(every):
 		}
 	}
 }
 
+// ping sends one PING on a new connection and expects PONG.
 func (s *server) ping(ctx context.Context) error {
 	c, err := dialClient(ctx, s.addr(), 500*time.Millisecond)
 	if err != nil {

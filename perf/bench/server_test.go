@@ -116,6 +116,38 @@ func TestStartStopPinned(t *testing.T) {
 	}
 }
 
+// TestStartServerWaitsOutLoading starts a server that answers -LOADING
+// for a while: startServer keeps polling on its connection until PONG and
+// records when that came.
+func TestStartServerWaitsOutLoading(t *testing.T) {
+	port, err := freePort(host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := testSpec(t, "loading", fakeServerArgv(t, "loading", port), port)
+	spec.pollEvery = 5 * time.Millisecond
+	srv, err := startServer(context.Background(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.stop()
+	if d := srv.ready.Sub(srv.started); d < fakeLoading || d > fakeLoading+2*time.Second {
+		t.Errorf("ready %v after start, want just over %v", d, fakeLoading)
+	}
+
+	// Without a PONG within the start timeout, the last answer is named.
+	port2, err := freePort(host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec = testSpec(t, "loading", fakeServerArgv(t, "loading", port2), port2)
+	spec.startTimeout = fakeLoading / 3
+	_, err = startServer(context.Background(), spec)
+	if err == nil || !strings.Contains(err.Error(), "LOADING") {
+		t.Errorf("err = %v, want the -LOADING answer", err)
+	}
+}
+
 func TestPinned(t *testing.T) {
 	argv := []string{"x", "y"}
 	if got := pinned("taskset", CPUSet{1, 2, 3}, argv); strings.Join(got, " ") != "taskset -c 1-3 x y" {

@@ -28,7 +28,7 @@ const (
 )
 
 // chartPalette colours the servers, in order of first appearance.
-var chartPalette = []string{"#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#e15759", "#76b7b2", "#edc948", "#9c755f"}
+var chartPalette = []string{"#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#e15759", "#76b7b2", "#edc948", "#9c755f", "#ff9da7", "#bab0ac"}
 
 // chartGroup is one cluster of bars: the rows of one client, workload and
 // test, one per server.
@@ -145,6 +145,9 @@ func writeChart(w io.Writer, res *Results) error {
 	height := float64(chartTop + chartOpsHeight + chartPanelGap + chartP99Height + chartBottom)
 
 	title := "Shoal benchmark"
+	if res.Mode == "aof" {
+		title = "Shoal AOF benchmark"
+	}
 	if res.Meta.Host != "" {
 		title += " on " + res.Meta.Host
 	}

@@ -3,10 +3,26 @@ package main
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 )
 
 var tableSplit = regexp.MustCompile(` {2,}`)
+
+// knownHeader reports whether header is that of the benchmark table or
+// of the --aof table, with the client column or without (it is left out
+// when one client ran).
+func knownHeader(header []string) bool {
+	lead := []string{"workload", "test", "server", "client", "runs"}
+	for _, cols := range [][]column{benchColumns, aofColumns} {
+		full := append(slices.Clone(lead), columnNames(cols)...)
+		oneClient := slices.DeleteFunc(slices.Clone(full), func(s string) bool { return s == "client" })
+		if slices.Equal(header, full) || slices.Equal(header, oneClient) {
+			return true
+		}
+	}
+	return false
+}
 
 // parseTable reads the benchmark table back from writeTable's output:
 // the header line (found by its first cell) and every line after it, cells
@@ -23,9 +39,8 @@ func parseTable(out string) ([]map[string]string, error) {
 		if header == nil {
 			if cells[0] == tableHeader[0] {
 				header = cells
-				// The client column is left out when one client ran.
-				if len(header) != len(tableHeader) && len(header) != len(tableHeader)-1 {
-					return nil, fmt.Errorf("header has %d cells, want %d", len(header), len(tableHeader))
+				if !knownHeader(header) {
+					return nil, fmt.Errorf("header %q is not the benchmark table's nor the --aof table's", header)
 				}
 			}
 			continue

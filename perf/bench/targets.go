@@ -33,6 +33,15 @@ type Target struct {
 	NoPGO bool
 	// Optional targets run only when --servers names them.
 	Optional bool
+	// AOF is the appendfsync policy the server runs with appendonly yes
+	// (always, everysec or no); "" runs it with appendonly no. Only --aof
+	// mode makes targets with an AOF (aof.go).
+	AOF string
+	// NoAOF is the target that is this one without the AOF: its ops/s
+	// are what the AOF costs is taken against ("" for none).
+	NoAOF string
+	// Extra are server options added after the others (single servers).
+	Extra []string
 }
 
 // The baselines and the ceiling.
@@ -90,12 +99,24 @@ func (t Target) argv(b binaries, host string, port int, dir string, valueSize in
 		if t.NoPGO {
 			bin = b.shoalNoPGO
 		}
-		return []string{bin, "shard", "--port", p, "--bind", host, "--io", t.IO, "--dir", dir}
+		argv := []string{bin, "shard", "--port", p, "--bind", host, "--io", t.IO, "--dir", dir}
+		if t.AOF != "" {
+			argv = append(argv, "--appendonly", "yes", "--appendfsync", t.AOF)
+		} else {
+			argv = append(argv, "--appendonly", "no")
+		}
+		return append(argv, t.Extra...)
 	case kindCeiling:
 		return []string{b.ceiling, "--port", p, "--bind", host, "--value-size", strconv.Itoa(valueSize)}
 	default:
-		return []string{b.redis, "--port", p, "--bind", host, "--save", "", "--appendonly", "no",
-			"--dir", dir, "--daemonize", "no", "--logfile", ""}
+		aof := []string{"--appendonly", "no"}
+		if t.AOF != "" {
+			aof = []string{"--appendonly", "yes", "--appendfsync", t.AOF}
+		}
+		argv := []string{b.redis, "--port", p, "--bind", host, "--save", ""}
+		argv = append(argv, aof...)
+		argv = append(argv, "--dir", dir, "--daemonize", "no", "--logfile", "")
+		return append(argv, t.Extra...)
 	}
 }
 
