@@ -2,9 +2,10 @@
 # Makes cmd/shoal/default.pgo, the profile Go's profile-guided optimisation
 # builds Shoal with: a CPU profile of one shard, built without PGO, serving
 # the harness's workloads (SET and GET of 256-byte values over 1,000,000
-# keys at pipeline 1 and 30, plus INCR) in cluster mode, as
-# `shoal` runs its shards. The shard and redis-benchmark are pinned to
-# different CPUs when there are two or more.
+# keys at pipeline 1 and 30, plus INCR) in cluster mode with its
+# append-only file (fsync every second), as `shoal` runs its shards. The
+# shard and redis-benchmark are pinned to different CPUs when there are two
+# or more.
 #
 #   scripts/pgo.sh [REQUESTS]     # default 2000000 per workload
 #
@@ -43,7 +44,7 @@ fi
 
 mkdir "$tmp/shard"
 "${server_pin[@]}" "$tmp/shoal" shard --port "$port" --dir "$tmp/shard" \
-  --cluster-enabled yes --profile cpu --loglevel warning &
+  --cluster-enabled yes --appendonly yes --profile cpu --loglevel warning &
 pid=$!
 for _ in $(seq 100); do
   redis-cli -p "$port" ping >/dev/null 2>&1 && break
