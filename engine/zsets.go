@@ -462,19 +462,43 @@ func zmscoreCmd(s *Shard, c *Client, argv [][]byte) {
 func zrankCmd(s *Shard, c *Client, argv [][]byte)    { zrankGeneric(s, c, argv, false) }
 func zrevrankCmd(s *Shard, c *Client, argv [][]byte) { zrankGeneric(s, c, argv, true) }
 
+// ZRANK/ZREVRANK key member [WITHSCORE]: the member's rank, or with
+// WITHSCORE [rank, score] (Redis 7.2's form); null (a null array with
+// WITHSCORE) when key or member is absent. O(log n).
 func zrankGeneric(s *Shard, c *Client, argv [][]byte, rev bool) {
+	if len(argv) > 4 {
+		name := "zrank"
+		if rev {
+			name = "zrevrank"
+		}
+		c.Error(errWrongArgs(name))
+		return
+	}
+	withScore := len(argv) == 4
+	if withScore && !eqFold(argv[3], "withscore") {
+		c.Error(errSyntax)
+		return
+	}
 	z, _, ok := s.lookupZset(c, argv[1], true)
 	if !ok {
 		return
 	}
-	if z == nil {
-		c.Null()
-		return
+	rk, found := 0, false
+	if z != nil {
+		rk, found = z.rank(argv[2], rev)
 	}
-	if rk, found := z.rank(argv[2], rev); found {
-		c.Int(int64(rk))
-	} else {
+	switch {
+	case !found && withScore:
+		c.NullArray()
+	case !found:
 		c.Null()
+	case withScore:
+		score, _ := z.score(argv[2])
+		c.ArrayLen(2)
+		c.Int(int64(rk))
+		replyScore(c, score)
+	default:
+		c.Int(int64(rk))
 	}
 }
 
@@ -580,24 +604,26 @@ func init() {
 			Syntax:     "key member...",
 			Proc:       zmscoreCmd,
 		},
-		&Command{Name: "zrank", Arity: 3,
+		&Command{Name: "zrank", Arity: -3,
 			Flags: FlagReadonly | FlagFast,
 			ACL:   "@sortedset",
 			Group: "sorted-set", Since: "2.0.0",
 			Summary:    "Determine the index of a member in a sorted set",
 			Complexity: "O(log(N))",
 			Keys:       []KeySpec{{Flags: "RO ACCESS", Begin: 1, LastKey: 0, Step: 1}},
-			Syntax:     "key member",
+			History:    [][2]string{{"7.2.0", "Added the optional `WITHSCORE` argument."}},
+			Syntax:     "key member [withscore:WITHSCORE@7.2.0]",
 			Proc:       zrankCmd,
 		},
-		&Command{Name: "zrevrank", Arity: 3,
+		&Command{Name: "zrevrank", Arity: -3,
 			Flags: FlagReadonly | FlagFast,
 			ACL:   "@sortedset",
 			Group: "sorted-set", Since: "2.0.0",
 			Summary:    "Determine the index of a member in a sorted set, with scores ordered from high to low",
 			Complexity: "O(log(N))",
 			Keys:       []KeySpec{{Flags: "RO ACCESS", Begin: 1, LastKey: 0, Step: 1}},
-			Syntax:     "key member",
+			History:    [][2]string{{"7.2.0", "Added the optional `WITHSCORE` argument."}},
+			Syntax:     "key member [withscore:WITHSCORE@7.2.0]",
 			Proc:       zrevrankCmd,
 		},
 		&Command{Name: "zcount", Arity: 4,
