@@ -57,12 +57,10 @@ import (
 // missing key, PERSIST of a key without a time to live) does not count,
 // as in Redis. The client's own writes count too, until EXEC begins.
 //
-// Differences from Redis's per-command calls: a command that changed
-// one of its write keys and not another, while both exist, counts both
-// as changed: only SMOVE of a member the destination already holds is
-// known to do this (Redis leaves the destination untouched); EXEC then
-// replies a null array where Redis would have run it, which is what
-// optimistic locking allows (a false conflict, never a missed one).
+// A command that changes one of its write keys and not another, while
+// both exist, names the one it left alone in watch.unchanged (SMOVE of a
+// member the destination already holds: Redis leaves the destination
+// untouched), so that its watchers are not marked.
 //
 // # Costs and ownership
 //
@@ -172,6 +170,9 @@ type watchedKey struct {
 // watchState is the shard's side of WATCH: who watches each key.
 type watchState struct {
 	keys map[string][]*watchedKey
+	// unchanged is a write key the running command left as it was
+	// (SMOVE's destination that already held the member), nil if none.
+	unchanged []byte
 }
 
 // maxKeptTxBuf is the capacity of a transaction buffer kept for reuse
@@ -469,15 +470,20 @@ func (s *Shard) run(c *Client, cmd *Command, argv [][]byte) {
 		}
 	}
 	dirty := s.dirty
+	s.watch.unchanged = nil
 	s.call(c, cmd, argv)
 	if s.dirty == dirty {
 		return
 	}
 	for _, p := range pre {
+		if s.watch.unchanged != nil && string(argv[p.pos]) == string(s.watch.unchanged) {
+			continue
+		}
 		if p.live || s.live(argv[p.pos]) {
 			s.touchKey(argv[p.pos])
 		}
 	}
+	s.watch.unchanged = nil
 }
 
 // live reports whether key exists and has not expired, without deleting

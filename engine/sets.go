@@ -389,7 +389,9 @@ func (s *Shard) setMove(rs, rd kv.Ref, dst, m []byte) bool {
 		to = s.setAt(rd)
 	}
 	s.dirty++
-	if to.add(m, s.setMaxInts()) {
+	if !to.add(m, s.setMaxInts()) {
+		s.watch.unchanged = dst // for WATCH: dst is as it was (multi.go)
+	} else {
 		s.syncSetEnc(rd, to)
 		s.dirty++
 		s.notify(notifySet, "sadd", dst)
