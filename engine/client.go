@@ -146,11 +146,11 @@ func (c *Client) appendInfoLine(b []byte, now int64) []byte {
 	if c.tx != nil && c.tx.dirty {
 		b = append(b, 'd')
 	}
-	if c.Flags&CloseASAP != 0 {
-		b = append(b, 'A')
-	}
 	if c.Flags&CloseAfterReply != 0 {
 		b = append(b, 'c')
+	}
+	if c.Flags&CloseASAP != 0 {
+		b = append(b, 'A')
 	}
 	if c.readonly {
 		b = append(b, 'r')
