@@ -685,3 +685,12 @@ func TestAOFAutoRewrite(t *testing.T) {
 	}
 	b.StopPersistence()
 }
+
+func TestAppendRESPLen(t *testing.T) {
+	for _, n := range []int{0, 1, 9, 10, 42, 99, 100, 256, 999, 1000, 12345, 1 << 40} {
+		want := "$" + strconv.Itoa(n) + "\r\n"
+		if got := string(appendRESPLen(nil, '$', n)); got != want {
+			t.Errorf("%d: %q, want %q", n, got, want)
+		}
+	}
+}
