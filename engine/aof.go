@@ -75,7 +75,6 @@ type aofState struct {
 	taken, written, synced uint64
 	syncInflight           bool
 	syncTarget             uint64
-	syncFD                 int
 	syncStart              int64 // ms
 	lastSync               int64 // ms
 	bgSyncing              atomic.Bool
@@ -382,7 +381,7 @@ func (s *Shard) aofWriteFailed(err syscall.Errno) {
 		a.failedNow = true
 	}
 	if a.writeErr == 0 || s.nowMs-a.lastErrLog >= 30_000 {
-		logf("warning", "Error writing to the AOF file: %s", err.Error())
+		logf("warning", "Error writing to the AOF file: %s", errnoString(err))
 		a.lastErrLog = s.nowMs
 	}
 	a.writeErr = err
@@ -439,7 +438,6 @@ func (s *Shard) AOFSyncNow(fd int) int {
 	if a.inflight {
 		a.syncTarget = a.written + uint64(len(a.writing))
 	}
-	a.syncFD = fd
 	a.syncStart = s.nowMs
 	return fd
 }
@@ -671,7 +669,7 @@ func (s *Shard) infoAOF(w *infoWriter) {
 		w.kv("aof_last_rewrite_time_sec", -1)
 	}
 	if a.rw != nil {
-		w.kv("aof_current_rewrite_time_sec", int64(time.Since(st.curStart).Seconds()))
+		w.kv("aof_current_rewrite_time_sec", int64(time.Since(a.rw.start).Seconds()))
 	} else {
 		w.kv("aof_current_rewrite_time_sec", -1)
 	}

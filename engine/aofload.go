@@ -59,12 +59,11 @@ type aofLoader struct {
 	inMulti bool
 	queued  [][][]byte
 
-	cmds      int64
-	bytes     int64
-	total     int64 // bytes of all files
-	start     time.Time
-	lastLog   time.Time
-	truncated bool
+	cmds    int64
+	bytes   int64
+	total   int64 // bytes of all files
+	start   time.Time
+	lastLog time.Time
 }
 
 // errAOFTruncated marks a command cut short by the end of a file.
@@ -187,7 +186,6 @@ func (l *aofLoader) truncatedTail(lf aofLoadFile) error {
 		return fmt.Errorf("Error truncating the AOF file %s: %w", lf.name, err)
 	}
 	logf("warning", "AOF %s loaded anyway because aof-load-truncated is enabled", lf.name)
-	l.truncated = true
 	return nil
 }
 

@@ -13,8 +13,6 @@ import (
 // default), and the loader reads an RDB base, or an AOF that starts with
 // an RDB preamble, with the incremental RDB loader.
 
-func (s *Shard) aofRDBAvailable() bool { return true }
-
 // aofRDBHeader starts an RDB base: "REDIS0010", Redis 7.0's aux fields
 // with aof-base 1, database 0 and its sizes.
 func (s *Shard) aofRDBHeader(b []byte) []byte {
@@ -23,23 +21,12 @@ func (s *Shard) aofRDBHeader(b []byte) []byte {
 	return rdb.AppendResizeDB(b, s.db.Len(), s.db.Volatile())
 }
 
-// aofRDBFooter ends an RDB base: EOF and the CRC64 of the whole file.
-// crc covers what was written before b; b is what is still buffered.
-func (s *Shard) aofRDBFooter(b []byte, crc *uint64) []byte {
-	c := rdb.CRC64(*crc, b)
-	out := rdb.AppendEOF(b, c)
-	*crc = c
-	return out
-}
-
 // aofRDBKey writes a key of a rewrite's base. Strings are not LZF-
 // compressed: the shard writes the base inside its loop, and trying LZF
 // on values that do not compress took more than half of a rewrite's time
 // (random 256-byte values: 56% of 0.78 s for 865k keys); the base is
 // read the same either way.
 func (s *Shard) aofRDBKey(b []byte, r kv.Ref) []byte { return s.rdbAppendKey(b, r, false) }
-
-func aofRDBCRC(crc uint64, p []byte) uint64 { return rdb.CRC64(crc, p) }
 
 func (s *Shard) aofRDBPart(r *bufio.Reader, name string) (aofRDBPart, error) {
 	return s.newRDBLoader(r, name), nil

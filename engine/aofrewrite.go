@@ -11,6 +11,7 @@ import (
 
 	"shoal/engine/internal/kv"
 	"shoal/engine/internal/listpack"
+	"shoal/engine/internal/rdb"
 )
 
 // Rewriting the AOF without fork. A Go process cannot fork a child that
@@ -42,9 +43,6 @@ type rewriteStats struct {
 	rewrites   int64
 	lastOK     bool
 	lastSecs   int64
-	curStart   time.Time
-	lastErr    string
-	scheduled  bool
 	everFailed bool
 }
 
@@ -70,7 +68,7 @@ var rewriteSliceBytes = 256 << 10
 
 func (s *Shard) newRewrite(seq int64) *aofRewrite {
 	rw := &aofRewrite{s: s, seq: seq, start: time.Now(), next: 1}
-	rw.rdb = s.Config.AOFUseRDBPreamble && s.aofRDBAvailable()
+	rw.rdb = s.Config.AOFUseRDBPreamble
 	rw.baseName = s.aof.names.base(seq, rw.rdb)
 	rw.tmpPath = filepath.Join(s.aof.dir, fmt.Sprintf("temp-rewriteaof-%d.aof", os.Getpid()))
 	s.db.BeginMark()
@@ -128,7 +126,7 @@ func (rw *aofRewrite) flush() error {
 		rw.f = f
 	}
 	if rw.rdb {
-		rw.crc = aofRDBCRC(rw.crc, rw.buf)
+		rw.crc = rdb.CRC64(rw.crc, rw.buf)
 	}
 	n, err := rw.f.Write(rw.buf)
 	rw.size += int64(n)
@@ -147,10 +145,15 @@ func (rw *aofRewrite) finishBase() error {
 	return rw.install()
 }
 
-// seal ends the base's content and writes what is buffered.
+// seal ends the base's content and writes what is buffered: for an RDB
+// base, everything before EOF first, so that the CRC covers it, then
+// EOF and the CRC.
 func (rw *aofRewrite) seal() error {
 	if rw.rdb {
-		rw.buf = rw.s.aofRDBFooter(rw.buf, &rw.crc)
+		if err := rw.flush(); err != nil {
+			return rw.fail(err)
+		}
+		rw.buf = rdb.AppendEOF(rw.buf, rw.crc)
 	}
 	if err := rw.flush(); err != nil {
 		return rw.fail(err)
@@ -250,7 +253,6 @@ func (s *Shard) startRewrite() error {
 		seq = m.base.seq + 1
 	}
 	a.rw = s.newRewrite(seq)
-	s.rwStat.curStart = time.Now()
 	logf("notice", "Background append only file rewriting started (in the shard's loop, %d keys)", s.db.Len())
 	return nil
 }
@@ -355,7 +357,7 @@ func (s *Shard) finishRewrite() {
 	st := &s.rwStat
 	st.rewrites++
 	st.lastOK = true
-	st.lastSecs = int64(time.Since(st.curStart).Seconds())
+	st.lastSecs = int64(time.Since(rw.start).Seconds())
 	logf("notice", "Background AOF rewrite finished successfully (%d keys, %d bytes in %s)", rw.keys, rw.size, time.Since(rw.start).Round(time.Millisecond))
 }
 
@@ -365,7 +367,6 @@ func (s *Shard) rewriteFailed(err error) {
 	s.db.EndMark()
 	s.rwStat.lastOK = false
 	s.rwStat.everFailed = true
-	s.rwStat.lastErr = err.Error()
 	logf("warning", "Background AOF rewrite failed: %v", err)
 }
 

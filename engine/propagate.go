@@ -158,7 +158,7 @@ func (s *Shard) propagateDel(key []byte) {
 	}
 }
 
-// propagateInt records name key n (a pop with its count).
+// propagateCount records name key n (a pop with its count).
 func (s *Shard) propagateCount(name string, key []byte, n int64) {
 	if !s.prop.on {
 		return

@@ -3,8 +3,6 @@ package server
 import (
 	"syscall"
 
-	"golang.org/x/sys/unix"
-
 	"shoal/uring"
 )
 
@@ -163,5 +161,3 @@ func (b *uringBackend) aofDrain() {
 		}
 	}
 }
-
-var _ = unix.EINTR
