@@ -28,11 +28,11 @@ import (
 //
 // # Buffers
 //
-// aof.buf belongs to the engine. AOFNextWrite hands it to the writer as
-// aof.writing, which belongs to the writer (and the kernel) until
-// AOFWriteDone; meanwhile new records go to a fresh buf. A short or failed
-// write keeps the rest in aof.writing, which the next AOFNextWrite hands
-// out again at the right offset.
+// Records go to chunks (aofbuf.go) that belong to the engine until
+// AOFNextWrite hands them to the writer, whose (and the kernel's) they are
+// until AOFWriteDone; meanwhile new records go to other chunks. A short or
+// failed write keeps the rest in aof.writing, which the next AOFNextWrite
+// hands out again at the right offset.
 //
 // # Durability
 //
@@ -57,20 +57,18 @@ const (
 )
 
 type aofState struct {
-	buf      []byte // records not yet handed to the writer
-	selected bool   // SELECT 0 written since the current incr file began
+	aofBuf        // records not yet written (aofbuf.go)
+	selected bool // SELECT 0 written since the current incr file began
 
 	dir   string // absolute path of appenddirname
 	names aofNames
 	man   *aofManifest
 	fd    int   // the current incr file, -1 when none is open
-	off   int64 // offset in fd where buf will go
+	off   int64 // offset in fd where what is fed and not yet taken will go
 
-	writing  []byte // handed to the writer until AOFWriteDone
-	writeFD  int
-	writeOff int64
+	writeFD  int   // where the writer writes writing
+	writeOff int64 // ...
 	inflight bool
-	spare    []byte
 
 	taken, written, synced uint64
 	syncInflight           bool
@@ -80,6 +78,11 @@ type aofState struct {
 	bgSyncing              atomic.Bool
 	bgSyncErr              atomic.Int32 // errno of the last background fsync, 0 if fine
 	bgSyncTarget           uint64
+	syncFD                 int   // the file the sync in flight covers
+	syncOff                int64 // and up to which offset (-1: unknown)
+	bgSyncOff              int64 // syncOff of the background fsync
+
+	drop aofDrop // the durable part of the incr file leaves the page cache
 
 	writeErr   syscall.Errno // 0 when the last write succeeded
 	failedNow  bool          // writing failed in this AOFFlushSync (and was fine before)
@@ -129,7 +132,7 @@ func (s *Shard) AOFFailedNow() bool {
 
 // AOFHoldUntil is the byte count that must be synced before a reply
 // produced now may be sent: everything fed so far.
-func (s *Shard) AOFHoldUntil() uint64 { return s.aof.taken + uint64(len(s.aof.buf)) }
+func (s *Shard) AOFHoldUntil() uint64 { return s.aof.taken + uint64(s.aof.fed()) }
 
 // AOFSynced is how many bytes are known durable.
 func (s *Shard) AOFSynced() uint64 { return s.aof.synced }
@@ -308,20 +311,21 @@ func (s *Shard) aofOpenIncr(name string) error {
 		s.aof.retired = append(s.aof.retired, s.aof.fd)
 	}
 	s.aof.fd, s.aof.off = fd, st.Size
+	s.aof.drop = aofDrop{fd: -1, inflight: s.aof.drop.inflight}
 	s.aof.selected = false
 	return syncDir(s.aof.dir)
 }
 
 // aofSize is aof_current_size: base plus every incr file, written or not.
 func (s *Shard) aofSize() int64 {
-	return s.aof.baseSize + s.aof.incrPrior + s.aof.off + int64(len(s.aof.buf))
+	return s.aof.baseSize + s.aof.incrPrior + s.aof.off + int64(s.aof.fed())
 }
 
 // AOFNextWrite hands the writer what it should write next: fd, the file
-// offset and the bytes, which belong to the writer until AOFWriteDone. ok
-// is false when nothing is to be written now (nothing fed, a write in
-// flight, or a failed write waiting for its retry time).
-func (s *Shard) AOFNextWrite() (fd int, off int64, p []byte, ok bool) {
+// offset and the iovecs of the bytes, which belong to the writer until
+// AOFWriteDone. ok is false when nothing is to be written now (nothing
+// fed, a write in flight, or a failed write waiting for its retry time).
+func (s *Shard) AOFNextWrite() (fd int, off int64, iov []unix.Iovec, ok bool) {
 	a := &s.aof
 	if a.inflight || a.fd < 0 {
 		return 0, 0, nil, false
@@ -330,17 +334,21 @@ func (s *Shard) AOFNextWrite() (fd int, off int64, p []byte, ok bool) {
 		return 0, 0, nil, false
 	}
 	if len(a.writing) == 0 {
-		if len(a.buf) == 0 {
+		if a.fed() == 0 {
 			return 0, 0, nil, false
 		}
-		a.writing, a.writeFD, a.writeOff = a.buf, a.fd, a.off
-		a.off += int64(len(a.buf))
-		a.taken += uint64(len(a.buf))
-		a.buf = a.spare[:0]
-		a.spare = nil
+		if s.prop.depth > 0 {
+			// Inside a unit (a rewrite's cut, DEBUG LOADAOF): the
+			// unit's records written so far leave unwrapped.
+			s.prop.start = 0
+		}
+		n := a.take()
+		a.writeFD, a.writeOff = a.fd, a.off
+		a.off += int64(n)
+		a.taken += uint64(n)
 	}
 	a.inflight = true
-	return a.writeFD, a.writeOff, a.writing, true
+	return a.writeFD, a.writeOff, a.vec(), true
 }
 
 // AOFWriteDone reports the result of the write AOFNextWrite handed out:
@@ -361,14 +369,10 @@ func (s *Shard) AOFWriteDone(n int, err syscall.Errno) {
 	}
 	a.written += uint64(n)
 	a.writeOff += int64(n)
-	a.writing = a.writing[n:]
+	a.advance(n)
 	if len(a.writing) > 0 {
 		return // a short write: the rest goes next
 	}
-	if cap(a.writing) <= 4<<20 {
-		a.spare = a.writing[:0:cap(a.writing)]
-	}
-	a.writing = nil
 	if a.writeErr != 0 {
 		logf("warning", "AOF write error looks solved, Redis can write again.")
 		a.writeErr = 0
@@ -435,8 +439,13 @@ func (s *Shard) AOFSyncNow(fd int) int {
 	a := &s.aof
 	a.syncInflight = true
 	a.syncTarget = a.written
+	a.syncFD, a.syncOff = fd, -1
+	if fd == a.writeFD {
+		a.syncOff = a.writeOff
+	}
 	if a.inflight {
-		a.syncTarget = a.written + uint64(len(a.writing))
+		a.syncTarget = a.written + uint64(a.unwritten()-a.fed())
+		a.syncOff += int64(a.unwritten() - a.fed())
 	}
 	a.syncStart = s.nowMs
 	return fd
@@ -452,6 +461,7 @@ func (s *Shard) AOFSyncDone(err syscall.Errno) {
 	switch err {
 	case 0:
 		a.synced = max(a.synced, min(a.syncTarget, a.written))
+		a.durable(a.syncFD, a.syncOff)
 		if a.writeErr != 0 && len(a.writing) == 0 {
 			logf("warning", "AOF write error looks solved, Redis can write again.")
 			a.writeErr = 0
@@ -463,10 +473,70 @@ func (s *Shard) AOFSyncDone(err syscall.Errno) {
 	s.aof.closeRetired()
 }
 
+// The page cache: a shard never reads its incr file while it serves, so
+// what is durable of it is dropped from the cache (fadvise DONTNEED), a
+// few MiB at a time, whole pages only. The cache then recycles the same
+// pages instead of growing by the AOF's size (evicting what other
+// processes cached, and in a VM touching memory the host must back
+// afresh: the writes' copies ran several times slower when it did).
+type aofDrop struct {
+	fd       int   // the file below; -1 none
+	done     int64 // pages before this offset of fd were dropped (or asked to be)
+	durable  int64 // offset of fd up to which the data is durable
+	inflight bool
+}
+
+// aofDropMin is the least the writer drops at once.
+const aofDropMin = 8 << 20
+
+// durable records that fd is durable up to off (-1: unknown).
+func (a *aofState) durable(fd int, off int64) {
+	if fd != a.fd || off < 0 {
+		return
+	}
+	if a.drop.fd != fd {
+		a.drop = aofDrop{fd: fd, inflight: a.drop.inflight}
+	}
+	a.drop.durable = max(a.drop.durable, off)
+}
+
+// AOFDropDue says which range of which file the writer should drop from
+// the page cache now (posix_fadvise DONTNEED), if any; AOFDropDone
+// reports that it did.
+func (s *Shard) AOFDropDue() (fd int, off, n int64, ok bool) {
+	d := &s.aof.drop
+	if d.inflight || d.fd != s.aof.fd || d.fd < 0 {
+		return 0, 0, 0, false
+	}
+	end := d.durable &^ (4<<10 - 1)
+	if end-d.done < aofDropMin {
+		return 0, 0, 0, false
+	}
+	n = min(end-d.done, 1<<30)
+	off = d.done
+	d.done += n
+	d.inflight = true
+	return d.fd, off, n, true
+}
+
+// AOFDropDone reports the end of the drop AOFDropDue handed out.
+func (s *Shard) AOFDropDone() {
+	s.aof.drop.inflight = false
+	s.aof.closeRetired()
+}
+
+// aofDropInline drops what is due in the loop (epoll's writer).
+func (s *Shard) aofDropInline() {
+	if fd, off, n, ok := s.AOFDropDue(); ok {
+		unix.Fadvise(fd, off, n, unix.FADV_DONTNEED)
+		s.AOFDropDone()
+	}
+}
+
 // closeRetired closes the incr files a rewrite replaced once no write or
 // sync names them.
 func (a *aofState) closeRetired() {
-	if a.inflight || a.syncInflight || a.bgSyncing.Load() || len(a.retired) == 0 {
+	if a.inflight || a.syncInflight || a.bgSyncing.Load() || a.drop.inflight || len(a.retired) == 0 {
 		return
 	}
 	for _, fd := range a.retired {
@@ -489,6 +559,7 @@ func (s *Shard) AOFFlushSync(final bool) {
 	}
 	if !a.bgSyncing.Load() && a.bgSyncTarget > a.synced && a.bgSyncErr.Load() == 0 {
 		a.synced = a.bgSyncTarget
+		a.durable(a.syncFD, a.bgSyncOff)
 	}
 	for {
 		fd, off, p, ok := s.AOFNextWrite()
@@ -502,7 +573,7 @@ func (s *Shard) AOFFlushSync(final bool) {
 				break
 			}
 		}
-		n, err := unix.Pwrite(fd, p, off)
+		n, err := pwritev(fd, p, off)
 		var errno syscall.Errno
 		if err != nil {
 			errors.As(err, &errno)
@@ -516,6 +587,7 @@ func (s *Shard) AOFFlushSync(final bool) {
 			break
 		}
 	}
+	defer s.aofDropInline()
 	if a.written == a.synced {
 		a.closeRetired()
 		return
@@ -538,6 +610,10 @@ func (s *Shard) AOFFlushSync(final bool) {
 	case policy == fsyncEverysec && !a.bgSyncing.Load() && s.nowMs-a.lastSync >= 1000:
 		a.bgSyncing.Store(true)
 		a.bgSyncTarget = a.written
+		a.syncFD, a.bgSyncOff = a.fd, -1
+		if a.writeFD == a.fd {
+			a.bgSyncOff = a.writeOff
+		}
 		a.lastSync = s.nowMs
 		a.syncStart = s.nowMs
 		fd := a.fd
@@ -642,7 +718,7 @@ func (s *Shard) setAppendonly(on bool) error {
 		}
 		a.fd = -1
 		s.prop.on = false
-		a.buf = a.buf[:0]
+		a.discard()
 		return nil
 	}
 	if fresh, err := s.aofOpenOrCreate(); fresh || err != nil {
@@ -684,7 +760,7 @@ func (s *Shard) infoAOF(w *infoWriter) {
 		w.kv("aof_current_size", s.aofSize())
 		w.kv("aof_base_size", a.rwBase)
 		w.kv("aof_pending_rewrite", boolInt(a.rwAsk))
-		w.kv("aof_buffer_length", len(a.buf)+len(a.writing))
+		w.kv("aof_buffer_length", a.unwritten())
 		w.kv("aof_pending_bio_fsync", boolInt(a.syncInflight || a.bgSyncing.Load()))
 		w.kv("aof_delayed_fsync", a.delayed)
 		rwMem := 0
@@ -772,15 +848,19 @@ func (s *Shard) aofReload() error {
 		a.man = m
 	}
 	if a.fd >= 0 {
-		if len(a.writing) > 0 {
-			if _, err := unix.Pwrite(a.writeFD, a.writing, a.writeOff); err != nil {
+		off := a.writeOff
+		for _, p := range a.writing {
+			if err := pwriteAll(a.writeFD, p, off); err != nil {
 				return err
 			}
+			off += int64(len(p))
 		}
-		if len(a.buf) > 0 {
-			if _, err := unix.Pwrite(a.fd, a.buf, a.off); err != nil {
+		off = a.off
+		for _, p := range append(a.sealed[:len(a.sealed):len(a.sealed)], a.buf) {
+			if err := pwriteAll(a.fd, p, off); err != nil {
 				return err
 			}
+			off += int64(len(p))
 		}
 		if err := unix.Fdatasync(a.fd); err != nil {
 			return err

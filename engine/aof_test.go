@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -595,10 +596,10 @@ func TestAOFWriteError(t *testing.T) {
 	now += 1000
 	a.Tick()
 	fd2, off2, p2, ok := a.AOFNextWrite()
-	if !ok || fd2 != fd || off2 != off || !bytes.Equal(p2, p) {
+	if !ok || fd2 != fd || off2 != off || !bytes.Equal(iovBytes(p2), iovBytes(p)) {
 		t.Fatal("the retry does not write the same bytes at the same place")
 	}
-	n, _ := writeAt(fd2, p2, off2)
+	n, _ := pwritev(fd2, p2, off2)
 	a.AOFWriteDone(n, 0)
 	if v := exec(t, a, c, "SET", "b", "2"); string(v.Str) != "OK" {
 		t.Errorf("SET after the disk recovered: %+v", v)
@@ -613,7 +614,14 @@ func TestAOFWriteError(t *testing.T) {
 	b.StopPersistence()
 }
 
-func writeAt(fd int, p []byte, off int64) (int, error) { return unix.Pwrite(fd, p, off) }
+// iovBytes is what iov points to, copied.
+func iovBytes(iov []unix.Iovec) []byte {
+	var b []byte
+	for _, v := range iov {
+		b = append(b, unsafe.Slice(v.Base, v.Len)...)
+	}
+	return b
+}
 
 // TestAOFNoAllocs: recording writes in the AOF buffer does not allocate
 // (beyond the buffer's growth, reused once written).

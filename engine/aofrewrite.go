@@ -219,13 +219,14 @@ func (rw *aofRewrite) before(key []byte) {
 }
 
 // startRewrite takes the cut. It needs the writer idle (no write in
-// flight): otherwise it stays scheduled and the next turn tries again.
+// flight) and no transaction running (whose records must stay on one side
+// of the cut): otherwise it stays scheduled and the next turn tries again.
 func (s *Shard) startRewrite() error {
 	a := &s.aof
 	if a.rw != nil {
 		return nil
 	}
-	if a.inflight || a.fd < 0 {
+	if a.inflight || a.fd < 0 || s.prop.depth > 1 {
 		a.rwAsk = true
 		return nil
 	}

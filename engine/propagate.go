@@ -38,6 +38,9 @@ func (s *Shard) beginUnit() int64 {
 	p := &s.prop
 	if p.depth == 0 {
 		p.ops = 0
+		if p.on {
+			s.aof.room()
+		}
 		p.start = len(s.aof.buf)
 	}
 	p.depth++
@@ -54,7 +57,7 @@ func (s *Shard) endUnit(cmd *Command, argv [][]byte, mark int64) {
 	}
 	p.over = false
 	p.depth--
-	if p.depth == 0 && p.ops > 1 {
+	if p.depth == 0 && p.ops > 1 && p.on {
 		s.wrapUnit()
 	}
 }
@@ -65,6 +68,7 @@ func (s *Shard) wrapUnit() {
 	const multi, exec = "*1\r\n$5\r\nMULTI\r\n", "*1\r\n$4\r\nEXEC\r\n"
 	b := s.aof.buf
 	n := len(b)
+	s.prop.start = min(s.prop.start, n)
 	b = append(b, multi...)
 	copy(b[s.prop.start+len(multi):], b[s.prop.start:n])
 	copy(b[s.prop.start:], multi)

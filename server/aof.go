@@ -3,6 +3,8 @@ package server
 import (
 	"syscall"
 
+	"golang.org/x/sys/unix"
+
 	"shoal/uring"
 )
 
@@ -10,8 +12,9 @@ import (
 // engine/aof.go).
 //
 // io_uring: once per turn, after the commands ran, the buffered records
-// are written with one IORING_OP_WRITE at the offset the engine gives; the
-// buffer belongs to the kernel until the write's completion. With
+// are written with one IORING_OP_WRITEV of the engine's chunks at the
+// offset the engine gives; the chunks and the iovec array belong to the
+// kernel until the write's completion. With
 // appendfsync always a fdatasync is linked after the write (one chain, so
 // a submit never separates them), and every reply produced while data
 // was not yet durable is held: its client goes on Server.holds with the
@@ -104,10 +107,10 @@ func (b *uringBackend) aofTurn() {
 		return
 	}
 	sh.AOFTurn()
-	if fd, off, p, ok := sh.AOFNextWrite(); ok {
+	if fd, off, iov, ok := sh.AOFNextWrite(); ok {
 		b.reserve(2)
 		e := b.ring.GetSQE()
-		e.Write(fd, p, uint64(off))
+		e.Writev(fd, iov, uint64(off))
 		e.SetUserData(userData(opAOFWrite, 0, 0))
 		if !b.aofSyncing && sh.AOFSyncWithWrite() {
 			e.SetLink()
@@ -124,6 +127,12 @@ func (b *uringBackend) aofTurn() {
 		e.Fsync(fd, true)
 		e.SetUserData(userData(opAOFSync, 0, 0))
 		b.aofSyncing = true
+	}
+	if fd, off, n, ok := sh.AOFDropDue(); ok {
+		e := b.sqe()
+		e.Fadvise(fd, uint64(off), uint32(n), unix.FADV_DONTNEED)
+		e.SetUserData(userData(opAOFDrop, 0, 0))
+		b.aofDropping = true
 	}
 }
 
@@ -144,18 +153,21 @@ func (b *uringBackend) aofCompleted(op uint64, cqe *uring.CQE) {
 	case opAOFSync:
 		b.aofSyncing = false
 		sh.AOFSyncDone(errno)
+	case opAOFDrop:
+		b.aofDropping = false
+		sh.AOFDropDone() // advice: a failure loses nothing
 	}
 }
 
 // aofDrain waits for the AOF's operations in flight, at shutdown, so the
 // engine can write the rest itself.
 func (b *uringBackend) aofDrain() {
-	for i := 0; (b.aofWriting || b.aofSyncing) && i < 10000; i++ {
+	for i := 0; (b.aofWriting || b.aofSyncing || b.aofDropping) && i < 10000; i++ {
 		b.ring.SubmitAndWait(1, 0)
 		n := b.ring.Reap(b.cqes)
 		for j := 0; j < n; j++ {
 			op, _, _ := splitUserData(b.cqes[j].UserData)
-			if op == opAOFWrite || op == opAOFSync {
+			if op == opAOFWrite || op == opAOFSync || op == opAOFDrop {
 				b.aofCompleted(op, &b.cqes[j])
 			}
 		}

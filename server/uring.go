@@ -21,6 +21,7 @@ const (
 	opWake
 	opAOFWrite
 	opAOFSync
+	opAOFDrop
 )
 
 func userData(op uint64, gen uint32, slot int32) uint64 {
@@ -59,9 +60,10 @@ type uringBackend struct {
 	// acceptRetry is set when a multishot accept ended on an error (such
 	// as EMFILE); it is re-armed on the next cron tick instead of spinning.
 	acceptRetry []int
-	// aofWriting and aofSyncing: an AOF write or fsync is in flight
+	// aofWriting, aofSyncing, aofDropping: an AOF write, fsync or
+	// page-cache drop is in flight
 	// (server/aof.go).
-	aofWriting, aofSyncing bool
+	aofWriting, aofSyncing, aofDropping bool
 }
 
 func newUringBackend(s *Server) (*uringBackend, error) {
@@ -219,7 +221,7 @@ func (b *uringBackend) complete(cqe *uring.CQE) {
 			b.armWake()
 		}
 		return
-	case opAOFWrite, opAOFSync:
+	case opAOFWrite, opAOFSync, opAOFDrop:
 		b.aofCompleted(op, cqe)
 		return
 	}

@@ -121,6 +121,13 @@ func (s *SQE) Fsync(fd int, datasync bool) {
 	}
 }
 
+// Fadvise prepares a posix_fadvise(2) of n bytes of fd from off with
+// advice (unix.FADV_*) (5.6; n is 32 bits wide there).
+func (s *SQE) Fadvise(fd int, off uint64, n uint32, advice uint32) {
+	s.Prep(OpFadvise, fd, 0, n, off)
+	s.opFlags = advice
+}
+
 // Close prepares a close(2) of fd (5.6).
 func (s *SQE) Close(fd int) { s.Prep(OpClose, fd, 0, 0, 0) }
 

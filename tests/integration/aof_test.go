@@ -24,6 +24,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"shoal/internal/pagecache"
 	"shoal/internal/testserver"
 	"shoal/resp"
 )
@@ -1871,4 +1872,42 @@ func aofSameFields(t *testing.T, what string, got, ref map[string]string) {
 func aofHasKey(m map[string]string, k string) bool {
 	_, ok := m[k]
 	return ok
+}
+
+// TestAOFPageCache: a shard drops what is durable of its incr file from
+// the page cache, so writing 48 MB leaves only the last few MB cached (on
+// both backends; Redis keeps it all).
+func TestAOFPageCache(t *testing.T) {
+	if targetRedis() {
+		t.Skip("Redis leaves its AOF in the page cache")
+	}
+	aofEachBackendParallel(t, func(t *testing.T, backend string) {
+		dir := t.TempDir()
+		if !pagecache.Droppable(dir) {
+			t.Skip("the temp dir is in memory")
+		}
+		s := aofStart(t, backend, dir, aofArgs("everysec", "--auto-aof-rewrite-percentage", "0")...)
+		defer aofStop(t, s)
+		c := aofClient(t, s.Addr)
+		ctx := context.Background()
+		val := strings.Repeat("p", 4000)
+		for i := range 12 {
+			p := c.Pipeline()
+			for j := range 1000 {
+				p.Set(ctx, "k"+strconv.Itoa(j), val, 0)
+			}
+			if _, err := p.Exec(ctx); err != nil {
+				t.Fatalf("batch %d: %v", i, err)
+			}
+		}
+		incr := aofLastIncr(t, dir)
+		var resident, size int
+		var err error
+		waitFor(t, 10*time.Second, func() bool {
+			resident, size, err = pagecache.Resident(incr)
+			return err == nil && size > 48_000_000 && resident < 4096
+		}, func() string {
+			return fmt.Sprintf("%d of the incr file's %d pages to leave the page cache (%v)", resident, size/4096, err)
+		})
+	})
 }
