@@ -17,6 +17,7 @@ import (
 
 	"shoal/engine/internal/kv"
 	"shoal/engine/internal/listpack"
+	"shoal/internal/pagecache"
 )
 
 // snapshot renders a shard's whole data set canonically: per key its
@@ -680,6 +681,12 @@ func TestAOFAutoRewrite(t *testing.T) {
 	}
 	if a.aofSize() >= 4<<10 {
 		t.Errorf("AOF still %d bytes after the rewrite", a.aofSize())
+	}
+	if pagecache.Droppable(dir) {
+		base := filepath.Join(dir, a.aof.man.base.name)
+		if pages, _, err := pagecache.Resident(base); err != nil || pages != 0 {
+			t.Errorf("the new base has %d pages in the page cache (%v), want none", pages, err)
+		}
 	}
 	a.Cron()
 	if a.aof.rwAsk {

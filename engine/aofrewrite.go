@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"shoal/engine/internal/kv"
 	"shoal/engine/internal/listpack"
 	"shoal/engine/internal/rdb"
@@ -316,7 +318,13 @@ func (s *Shard) AOFTurn() {
 	f := rw.f
 	ch := make(chan error, 1)
 	rw.syncing = ch
-	go func() { ch <- f.Sync() }()
+	go func() {
+		err := f.Sync()
+		if err == nil { // read again only at the next start: off the page cache
+			unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED)
+		}
+		ch <- err
+	}()
 }
 
 // finishRewrite installs the new base and switches the manifest.
