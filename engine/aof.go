@@ -445,7 +445,9 @@ func (s *Shard) AOFSyncNow(fd int) int {
 	}
 	if a.inflight {
 		a.syncTarget = a.written + uint64(a.unwritten()-a.fed())
-		a.syncOff += int64(a.unwritten() - a.fed())
+		if a.syncOff >= 0 {
+			a.syncOff += int64(a.unwritten() - a.fed())
+		}
 	}
 	a.syncStart = s.nowMs
 	return fd
