@@ -65,6 +65,9 @@ type aofState struct {
 	man   *aofManifest
 	fd    int   // the current incr file, -1 when none is open
 	off   int64 // offset in fd where what is fed and not yet taken will go
+	// fdStart is taken minus off: the byte count (taken, written,
+	// synced) at which fd's offset 0 lies.
+	fdStart int64
 
 	writeFD  int   // where the writer writes writing
 	writeOff int64 // ...
@@ -78,9 +81,6 @@ type aofState struct {
 	bgSyncing              atomic.Bool
 	bgSyncErr              atomic.Int32 // errno of the last background fsync, 0 if fine
 	bgSyncTarget           uint64
-	syncFD                 int   // the file the sync in flight covers
-	syncOff                int64 // and up to which offset (-1: unknown)
-	bgSyncOff              int64 // syncOff of the background fsync
 
 	drop aofDrop // the durable part of the incr file leaves the page cache
 
@@ -311,7 +311,8 @@ func (s *Shard) aofOpenIncr(name string) error {
 		s.aof.retired = append(s.aof.retired, s.aof.fd)
 	}
 	s.aof.fd, s.aof.off = fd, st.Size
-	s.aof.drop = aofDrop{fd: -1, inflight: s.aof.drop.inflight}
+	s.aof.fdStart = int64(s.aof.taken) - st.Size
+	s.aof.drop.done = 0
 	s.aof.selected = false
 	return syncDir(s.aof.dir)
 }
@@ -338,8 +339,9 @@ func (s *Shard) AOFNextWrite() (fd int, off int64, iov []unix.Iovec, ok bool) {
 			return 0, 0, nil, false
 		}
 		if s.prop.depth > 0 {
-			// Inside a unit (a rewrite's cut, DEBUG LOADAOF): the
-			// unit's records written so far leave unwrapped.
+			// Inside a unit (BGREWRITEAOF or CONFIG SET appendonly
+			// flushing what is buffered): records of the unit taken
+			// now leave unwrapped.
 			s.prop.start = 0
 		}
 		n := a.take()
@@ -439,15 +441,8 @@ func (s *Shard) AOFSyncNow(fd int) int {
 	a := &s.aof
 	a.syncInflight = true
 	a.syncTarget = a.written
-	a.syncFD, a.syncOff = fd, -1
-	if fd == a.writeFD {
-		a.syncOff = a.writeOff
-	}
 	if a.inflight {
-		a.syncTarget = a.written + uint64(a.unwritten()-a.fed())
-		if a.syncOff >= 0 {
-			a.syncOff += int64(a.unwritten() - a.fed())
-		}
+		a.syncTarget = a.written + uint64(a.writingLen())
 	}
 	a.syncStart = s.nowMs
 	return fd
@@ -463,7 +458,6 @@ func (s *Shard) AOFSyncDone(err syscall.Errno) {
 	switch err {
 	case 0:
 		a.synced = max(a.synced, min(a.syncTarget, a.written))
-		a.durable(a.syncFD, a.syncOff)
 		if a.writeErr != 0 && len(a.writing) == 0 {
 			logf("warning", "AOF write error looks solved, Redis can write again.")
 			a.writeErr = 0
@@ -480,37 +474,27 @@ func (s *Shard) AOFSyncDone(err syscall.Errno) {
 // few MiB at a time, whole pages only. The cache then recycles the same
 // pages instead of growing by the AOF's size (evicting what other
 // processes cached, and in a VM touching memory the host must back
-// afresh: the writes' copies ran several times slower when it did).
+// afresh: the writes' copies ran several times slower when it did). What
+// is durable of fd ends at offset synced - fdStart: a new incr file begins
+// only after everything before it was written and synced.
 type aofDrop struct {
-	fd       int   // the file below; -1 none
-	done     int64 // pages before this offset of fd were dropped (or asked to be)
-	durable  int64 // offset of fd up to which the data is durable
+	done     int64 // pages of fd before this offset were dropped (or asked to be)
 	inflight bool
 }
 
 // aofDropMin is the least the writer drops at once.
 const aofDropMin = 8 << 20
 
-// durable records that fd is durable up to off (-1: unknown).
-func (a *aofState) durable(fd int, off int64) {
-	if fd != a.fd || off < 0 {
-		return
-	}
-	if a.drop.fd != fd {
-		a.drop = aofDrop{fd: fd, inflight: a.drop.inflight}
-	}
-	a.drop.durable = max(a.drop.durable, off)
-}
-
 // AOFDropDue says which range of which file the writer should drop from
 // the page cache now (posix_fadvise DONTNEED), if any; AOFDropDone
 // reports that it did.
 func (s *Shard) AOFDropDue() (fd int, off, n int64, ok bool) {
-	d := &s.aof.drop
-	if d.inflight || d.fd != s.aof.fd || d.fd < 0 {
+	a := &s.aof
+	d := &a.drop
+	if d.inflight || a.fd < 0 {
 		return 0, 0, 0, false
 	}
-	end := d.durable &^ (4<<10 - 1)
+	end := (int64(a.synced) - a.fdStart) &^ (4<<10 - 1)
 	if end-d.done < aofDropMin {
 		return 0, 0, 0, false
 	}
@@ -518,7 +502,7 @@ func (s *Shard) AOFDropDue() (fd int, off, n int64, ok bool) {
 	off = d.done
 	d.done += n
 	d.inflight = true
-	return d.fd, off, n, true
+	return a.fd, off, n, true
 }
 
 // AOFDropDone reports the end of the drop AOFDropDue handed out.
@@ -561,7 +545,6 @@ func (s *Shard) AOFFlushSync(final bool) {
 	}
 	if !a.bgSyncing.Load() && a.bgSyncTarget > a.synced && a.bgSyncErr.Load() == 0 {
 		a.synced = a.bgSyncTarget
-		a.durable(a.syncFD, a.bgSyncOff)
 	}
 	for {
 		fd, off, p, ok := s.AOFNextWrite()
@@ -612,10 +595,6 @@ func (s *Shard) AOFFlushSync(final bool) {
 	case policy == fsyncEverysec && !a.bgSyncing.Load() && s.nowMs-a.lastSync >= 1000:
 		a.bgSyncing.Store(true)
 		a.bgSyncTarget = a.written
-		a.syncFD, a.bgSyncOff = a.fd, -1
-		if a.writeFD == a.fd {
-			a.bgSyncOff = a.writeOff
-		}
 		a.lastSync = s.nowMs
 		a.syncStart = s.nowMs
 		fd := a.fd

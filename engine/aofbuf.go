@@ -42,14 +42,17 @@ type aofBuf struct {
 // fed is how many bytes were fed and not yet handed to the writer.
 func (b *aofBuf) fed() int { return b.pending + len(b.buf) }
 
-// unwritten is how many bytes were fed and not yet written.
-func (b *aofBuf) unwritten() int {
-	n := b.fed()
+// writingLen is how many bytes the writer still has to write.
+func (b *aofBuf) writingLen() int {
+	n := 0
 	for _, w := range b.writing {
 		n += len(w)
 	}
 	return n
 }
+
+// unwritten is how many bytes were fed and not yet written.
+func (b *aofBuf) unwritten() int { return b.fed() + b.writingLen() }
 
 // room seals the current chunk when it has less than aofChunkRoom bytes
 // left. Called where an execution unit begins.

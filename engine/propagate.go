@@ -68,7 +68,6 @@ func (s *Shard) wrapUnit() {
 	const multi, exec = "*1\r\n$5\r\nMULTI\r\n", "*1\r\n$4\r\nEXEC\r\n"
 	b := s.aof.buf
 	n := len(b)
-	s.prop.start = min(s.prop.start, n)
 	b = append(b, multi...)
 	copy(b[s.prop.start+len(multi):], b[s.prop.start:n])
 	copy(b[s.prop.start:], multi)
