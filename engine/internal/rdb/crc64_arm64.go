@@ -1,0 +1,6 @@
+package rdb
+
+import "golang.org/x/sys/cpu"
+
+// hasCLMUL: the crypto extension's 64-bit polynomial multiply present.
+var hasCLMUL = cpu.ARM64.HasPMULL
