@@ -43,6 +43,7 @@ type Server struct {
 	lns             []listener
 	conns           []*conn // by slot; nil for free slots
 	free            []int32
+	gens            []uint32 // by slot: the generation of its latest connection
 	live            int
 	wakeFD          int
 	stop            atomic.Bool
@@ -224,7 +225,7 @@ func (s *Server) newConn(fd int, peer, local string) *conn {
 		s.conns = append(s.conns, nil)
 	}
 	c := &conn{fd: fd, slot: slot, parser: resp.NewParser(s.limits)}
-	c.gen = nextGen(slot)
+	c.gen = s.nextGen(slot)
 	c.cli = s.shard.NewClient()
 	c.cli.Addr, c.cli.LAddr, c.cli.FD = peer, local, fd
 	c.cli.Handle = slot
@@ -233,16 +234,14 @@ func (s *Server) newConn(fd int, peer, local string) *conn {
 	return c
 }
 
-var gens []uint32
-
 // nextGen gives a slot a new generation so that a late completion for an
 // earlier connection in the same slot is recognized and dropped.
-func nextGen(slot int32) uint32 {
-	for int(slot) >= len(gens) {
-		gens = append(gens, 0)
+func (s *Server) nextGen(slot int32) uint32 {
+	for int(slot) >= len(s.gens) {
+		s.gens = append(s.gens, 0)
 	}
-	gens[slot] = (gens[slot] + 1) & genMask
-	return gens[slot]
+	s.gens[slot] = (s.gens[slot] + 1) & genMask
+	return s.gens[slot]
 }
 
 // freeConn releases c's slot and file descriptor; the engine has

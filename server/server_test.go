@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -259,5 +261,50 @@ func TestTinyRing(t *testing.T) {
 		if err := <-errs; err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestTwoServersOneProcess runs two Servers side by side and opens and
+// closes connections to both at once: nothing a Server keeps is shared
+// with another (the race detector checks the connection slots'
+// generations, which once lived in a package variable).
+func TestTwoServersOneProcess(t *testing.T) {
+	list := backends(t)
+	_, a := startInProcess(t, list[0])
+	_, b := startInProcess(t, list[len(list)-1])
+	var wg sync.WaitGroup
+	errs := make(chan error, 2)
+	for _, addr := range []string{a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 50 {
+				c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+				if err != nil {
+					errs <- err
+					return
+				}
+				c.SetDeadline(time.Now().Add(5 * time.Second))
+				buf := make([]byte, 16)
+				_, err = c.Write(command("PING"))
+				if err == nil {
+					_, err = io.ReadAtLeast(c, buf, 7)
+				}
+				c.Close()
+				if err != nil {
+					errs <- err
+					return
+				}
+				if string(buf[:7]) != "+PONG\r\n" {
+					errs <- fmt.Errorf("%s: PING got %q", addr, buf)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
 	}
 }
