@@ -97,6 +97,11 @@ type aofState struct {
 	loader *aofLoader
 	rw     *aofRewrite // nil unless a rewrite runs
 	rwAsk  bool        // a rewrite is scheduled
+	// presynced: the scheduled cut's backlog was fsynced (aofPresync)
+	presynced bool
+	// removing is closed when the old files a rewrite replaced are
+	// deleted (aofRemoveOld); nil when no removal runs.
+	removing chan struct{}
 	// retired are incr files closed by a rewrite, kept open until no
 	// operation of the writer still names them.
 	retired []int
@@ -244,6 +249,7 @@ func (s *Shard) LoadStep() (done bool, err error) {
 // aofCreate starts a new AOF for a shard that has none: an empty base, a
 // first incr file and the manifest naming them.
 func (s *Shard) aofCreate() error {
+	s.aof.waitRemoved() // the old files' names come back with seq 1
 	m := &aofManifest{}
 	s.aof.man = m
 	rw := s.newRewrite(1)
@@ -399,7 +405,7 @@ func (s *Shard) aofWriteFailed(err syscall.Errno) {
 // With always the writer links one to every write (AOFSyncNow).
 func (s *Shard) AOFSyncDue() (fd int, ok bool) {
 	a := &s.aof
-	if a.fd < 0 || a.syncInflight || a.written == a.synced || a.inflight {
+	if a.fd < 0 || a.syncInflight || a.written == a.synced || a.inflight || a.bgSyncing.Load() {
 		return 0, false
 	}
 	if a.writeErr != 0 && s.nowMs < a.retryAt {
@@ -423,7 +429,7 @@ func (s *Shard) AOFSyncDue() (fd int, ok bool) {
 // in flight at every turn) does not keep the fsync from ever starting.
 func (s *Shard) AOFSyncWithWrite() bool {
 	a := &s.aof
-	if a.syncInflight {
+	if a.syncInflight || a.bgSyncing.Load() {
 		return false
 	}
 	switch s.fsyncPolicy() {
@@ -540,22 +546,50 @@ func (s *Shard) AOFFlushSync(final bool) {
 	if a.fd < 0 {
 		return
 	}
-	if err := a.bgSyncErr.Swap(0); err != 0 {
-		s.aofWriteFailed(syscall.Errno(err))
+	s.aofReapBgSync()
+	s.aofWriteOut(final)
+	defer s.aofDropInline()
+	if a.written == a.synced {
+		a.closeRetired()
+		return
 	}
-	if !a.bgSyncing.Load() && a.bgSyncTarget > a.synced && a.bgSyncErr.Load() == 0 {
-		a.synced = a.bgSyncTarget
+	policy := s.fsyncPolicy()
+	switch {
+	case final || policy == fsyncAlways:
+		if a.bgSyncing.Load() {
+			for a.bgSyncing.Load() {
+				time.Sleep(time.Millisecond)
+			}
+			s.aofReapBgSync()
+		}
+		s.AOFSyncNow(a.fd)
+		err := unix.Fdatasync(a.fd)
+		var errno syscall.Errno
+		if err != nil {
+			errors.As(err, &errno)
+		}
+		s.AOFSyncDone(errno)
+	case policy == fsyncEverysec && !a.bgSyncing.Load() && s.nowMs-a.lastSync >= 1000:
+		s.aofSyncBackground()
+	case policy == fsyncEverysec && a.bgSyncing.Load() && s.nowMs-a.syncStart >= 2000:
+		s.aofDelayed()
 	}
+}
+
+// aofWriteOut writes with pwrite(2) what is buffered, until it is all
+// written or a write fails (tried once more, at once, when final).
+func (s *Shard) aofWriteOut(final bool) {
+	a := &s.aof
 	for {
 		fd, off, p, ok := s.AOFNextWrite()
 		if !ok {
 			if final && a.writeErr != 0 && len(a.writing) > 0 {
 				a.retryAt = 0 // one last try
 				if fd, off, p, ok = s.AOFNextWrite(); !ok {
-					break
+					return
 				}
 			} else {
-				break
+				return
 			}
 		}
 		n, err := pwritev(fd, p, off)
@@ -569,45 +603,44 @@ func (s *Shard) AOFFlushSync(final bool) {
 		}
 		s.AOFWriteDone(n, errno)
 		if errno != 0 {
-			break
+			return
 		}
 	}
-	defer s.aofDropInline()
-	if a.written == a.synced {
-		a.closeRetired()
-		return
-	}
-	policy := s.fsyncPolicy()
-	switch {
-	case final || policy == fsyncAlways:
-		if a.bgSyncing.Load() {
-			for a.bgSyncing.Load() {
-				time.Sleep(time.Millisecond)
-			}
-		}
-		s.AOFSyncNow(a.fd)
-		err := unix.Fdatasync(a.fd)
-		var errno syscall.Errno
-		if err != nil {
+}
+
+// aofSyncBackground starts a fdatasync of the current incr file, covering
+// what is written, on a goroutine of its own (epoll's everysec, and the
+// backlog before a cut: aofPresync). aofReapBgSync takes its result.
+func (s *Shard) aofSyncBackground() {
+	a := &s.aof
+	a.bgSyncing.Store(true)
+	a.bgSyncTarget = a.written
+	a.lastSync = s.nowMs
+	a.syncStart = s.nowMs
+	fd := a.fd
+	go func() {
+		if err := bgFdatasync(fd); err != nil {
+			var errno syscall.Errno
 			errors.As(err, &errno)
+			a.bgSyncErr.Store(int32(errno))
 		}
-		s.AOFSyncDone(errno)
-	case policy == fsyncEverysec && !a.bgSyncing.Load() && s.nowMs-a.lastSync >= 1000:
-		a.bgSyncing.Store(true)
-		a.bgSyncTarget = a.written
-		a.lastSync = s.nowMs
-		a.syncStart = s.nowMs
-		fd := a.fd
-		go func() {
-			if err := unix.Fdatasync(fd); err != nil {
-				var errno syscall.Errno
-				errors.As(err, &errno)
-				a.bgSyncErr.Store(int32(errno))
-			}
-			a.bgSyncing.Store(false)
-		}()
-	case policy == fsyncEverysec && a.bgSyncing.Load() && s.nowMs-a.syncStart >= 2000:
-		s.aofDelayed()
+		a.bgSyncing.Store(false)
+	}()
+}
+
+// bgFdatasync is the background fsync's call (a test holds it to stand
+// for a slow disk).
+var bgFdatasync = unix.Fdatasync
+
+// aofReapBgSync takes the result of a background fdatasync that ended.
+func (s *Shard) aofReapBgSync() {
+	a := &s.aof
+	if err := a.bgSyncErr.Swap(0); err != 0 {
+		s.aofWriteFailed(syscall.Errno(err))
+	}
+	if !a.bgSyncing.Load() && a.bgSyncTarget > a.synced && a.bgSyncErr.Load() == 0 {
+		a.synced = a.bgSyncTarget
+		a.closeRetired()
 	}
 }
 
@@ -658,6 +691,7 @@ func (s *Shard) StopPersistence() {
 	for a.bgSyncing.Load() {
 		time.Sleep(time.Millisecond)
 	}
+	a.waitRemoved()
 	a.closeRetired()
 	unix.Close(a.fd)
 	a.fd = -1
@@ -692,7 +726,7 @@ func (s *Shard) setAppendonly(on bool) error {
 		}
 		s.AOFFlushSync(true)
 		a.closeRetired()
-		if !a.inflight && !a.syncInflight {
+		if !a.inflight && !a.syncInflight && !a.bgSyncing.Load() {
 			unix.Close(a.fd)
 		} else {
 			a.retired = append(a.retired, a.fd)

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unsafe"
@@ -707,5 +708,101 @@ func TestAppendRESPLen(t *testing.T) {
 		if got := string(appendRESPLen(nil, '$', n)); got != want {
 			t.Errorf("%d: %q, want %q", n, got, want)
 		}
+	}
+}
+
+// TestAOFPresyncBeforeCut: with everysec, a scheduled rewrite whose incr
+// file has a large backlog not yet fsynced fsyncs it on a goroutine
+// before cutting. With that fsync held (a slow disk) the cut waits while
+// writes go on, no fsync of the writer claims the bytes meanwhile, and
+// the loop is told to come back soon; once it ends the cut is taken, and
+// only what came meanwhile is fsynced in the loop. BGREWRITEAOF does not
+// wait.
+func TestAOFPresyncBeforeCut(t *testing.T) {
+	release := make(chan struct{})
+	entered := make(chan int, 4)
+	var holding atomic.Bool
+	old := bgFdatasync
+	bgFdatasync = func(fd int) error {
+		if holding.Load() {
+			entered <- fd
+			<-release
+		}
+		return unix.Fdatasync(fd)
+	}
+	defer func() { bgFdatasync = old }()
+	dir := t.TempDir()
+	now := int64(1_700_000_000_000)
+	s := aofShard(t, dir, &now, "everysec")
+	defer s.StopPersistence()
+	c := s.NewClient()
+	val := strings.Repeat("v", 1000)
+	for s.aof.bgSyncing.Load() {
+		time.Sleep(time.Millisecond)
+	}
+	holding.Store(true)
+	for i := 0; s.aof.written-s.aof.synced < cutPresyncMin+1<<20; i++ {
+		exec(t, s, c, "SET", fmt.Sprintf("k%d", i), val)
+		s.AOFTurn()
+		s.aofWriteOut(false) // written, no periodic fsync (the clock stands)
+	}
+	if s.aof.bgSyncing.Load() {
+		t.Fatal("a background fsync runs before the rewrite is asked for")
+	}
+	s.aof.rwAsk = true // as aofCron schedules an automatic rewrite
+	oldFD := s.aof.fd
+	s.AOFTurn()
+	select {
+	case fd := <-entered:
+		if fd != oldFD {
+			t.Fatalf("background fsync of fd %d, want the incr file's %d", fd, oldFD)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no background fsync before the cut")
+	}
+	target := s.aof.bgSyncTarget
+	for i := range 50 {
+		now += 1500
+		run(t, s, c, fmt.Sprintf("SET n%d v", i))
+	}
+	if s.aof.rw != nil || s.aof.fd != oldFD {
+		t.Fatal("the cut was taken while the backlog's fsync is held")
+	}
+	if s.aof.synced >= target {
+		t.Fatalf("synced %d reaches %d while the fsync covering it is held", s.aof.synced, target)
+	}
+	if _, ok := s.AOFSyncDue(); ok || s.AOFSyncWithWrite() {
+		t.Fatal("a ring fsync is due while the background one runs")
+	}
+	if d, ok := s.AOFRewriteWait(); !ok || d > 10*time.Millisecond {
+		t.Fatalf("AOFRewriteWait = %v, %v while the cut waits for its fsync", d, ok)
+	}
+	close(release)
+	holding.Store(false)
+	for i := 0; s.aof.rw == nil; i++ {
+		if i > 5000 {
+			t.Fatal("the cut is never taken")
+		}
+		time.Sleep(time.Millisecond)
+		s.AOFTurn()
+	}
+	if s.aof.synced < target {
+		t.Fatalf("synced %d below the backlog's fsync %d after the cut", s.aof.synced, target)
+	}
+	if s.aof.fd == oldFD {
+		t.Fatal("no new incr file after the cut")
+	}
+	// BGREWRITEAOF with a backlog: started at once.
+	for s.aof.rw != nil {
+		now += 10
+		run(t, s, c, "SET x y")
+	}
+	for i := 0; s.aof.written-s.aof.synced < cutPresyncMin+1<<20; i++ {
+		exec(t, s, c, "SET", fmt.Sprintf("m%d", i), val)
+		s.AOFTurn()
+		s.aofWriteOut(false)
+	}
+	if v := exec(t, s, c, "BGREWRITEAOF"); string(v.Str) != "Background append only file rewriting started" {
+		t.Fatalf("BGREWRITEAOF: %+v", v)
 	}
 }
