@@ -780,7 +780,7 @@ func (s *Shard) infoAOF(w *infoWriter) {
 		w.kv("aof_delayed_fsync", a.delayed)
 		rwMem := 0
 		if a.rw != nil {
-			rwMem = s.db.MarkBytes() + cap(a.rw.buf)
+			rwMem = s.db.MarkBytes() + cap(a.rw.buf) + a.rw.direct.mem()
 		}
 		w.kv("aof_rewrite_buffer_length", rwMem)
 	}

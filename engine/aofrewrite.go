@@ -38,9 +38,9 @@ import (
 //     to its final name, and a new manifest names the new base and the new
 //     incr file only; the old files are deleted on a goroutine.
 //
-// Extra memory: one bit per key id (the marks) and the write buffer of a
-// slice; both are in INFO persistence (aof_rewrite_buffer_length,
-// mem_aof_buffer). A key is written in one piece: a big collection costs
+// Extra memory: one bit per key id (the marks), the write buffer of a
+// slice and, where the base is written with O_DIRECT (aofbase.go), two
+// 4 MiB buffers; all are in INFO persistence (aof_rewrite_buffer_length). A key is written in one piece: a big collection costs
 // the loop O(its size) once, when reached or before its first change.
 
 type rewriteStats struct {
@@ -56,6 +56,7 @@ type aofRewrite struct {
 	baseName string
 	tmpPath  string
 	f        *os.File
+	direct   *baseDirect // writes f with O_DIRECT; nil when f is written buffered
 	buf      []byte
 	size     int64
 	rdb      bool
@@ -128,11 +129,18 @@ func (rw *aofRewrite) flush() error {
 			return err
 		}
 		rw.f = f
+		rw.direct = newBaseDirect(f)
 	}
 	if rw.rdb {
 		rw.crc = rdb.CRC64(rw.crc, rw.buf)
 	}
-	n, err := rw.f.Write(rw.buf)
+	var n int
+	var err error
+	if rw.direct != nil {
+		n, err = len(rw.buf), rw.direct.write(rw.buf)
+	} else {
+		n, err = rw.f.Write(rw.buf)
+	}
 	rw.size += int64(n)
 	rw.buf = rw.buf[:0]
 	return err
@@ -162,6 +170,12 @@ func (rw *aofRewrite) seal() error {
 	if err := rw.flush(); err != nil {
 		return rw.fail(err)
 	}
+	if d := rw.direct; d != nil {
+		rw.direct = nil
+		if err := d.finish(); err != nil {
+			return rw.fail(err)
+		}
+	}
 	return nil
 }
 
@@ -179,6 +193,10 @@ func (rw *aofRewrite) install() error {
 }
 
 func (rw *aofRewrite) fail(err error) error {
+	if rw.direct != nil {
+		rw.direct.wait() // the file stays open until no write names it
+		rw.direct = nil
+	}
 	if rw.f != nil {
 		rw.f.Close()
 		rw.f = nil

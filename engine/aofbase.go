@@ -1,0 +1,129 @@
+package engine
+
+import (
+	"os"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// A rewrite's base goes to its temporary file with O_DIRECT where the
+// file system takes it: whole aligned 4 MiB buffers, each written by a
+// goroutine while the loop fills the other. The base is read again only
+// at the next start, so there is nothing to gain from the page cache, and
+// the buffered write cost the loop the kernel's copy into the cache,
+// delayed allocation and, at the fsync, the writeback of every page. On
+// ext4 in a 2-vCPU VM an idle shard rewrote 950,000 keys (262 MB) in
+// about 255 ms buffered and 160 ms direct, and the AOF benchmark's CPU
+// per SET fell by about 45 ns (3%). The last partial buffer is written
+// buffered, O_DIRECT cleared, so the file ends exactly where the base
+// does. Where O_DIRECT is refused (tmpfs, some FUSE and network file
+// systems) or its alignment is coarser than a page, the base is written
+// buffered as before.
+//
+// Ownership: the buffer being filled belongs to the loop; the other one,
+// while done is not nil, to the goroutine writing it. The file stays open
+// until every write ended (wait).
+
+// baseDirectSize is one buffer, a multiple of 4 KiB: big enough that
+// the fixed cost of a direct write (pinning pages, a device request; some
+// 60 us in a VM) stays small per byte. Tests make it small.
+var baseDirectSize = 4 << 20
+
+type baseDirect struct {
+	fd   int
+	bufs [2][]byte
+	cur  int        // the buffer the loop fills
+	fill int        // bytes in bufs[cur]
+	off  int64      // file offset of bufs[cur]
+	done chan error // the write of the other buffer, nil when none runs
+}
+
+// newBaseDirect switches f, a new empty file, to O_DIRECT and returns its
+// writer, or nil when f is to be written buffered.
+func newBaseDirect(f *os.File) *baseDirect {
+	fd := int(f.Fd())
+	var st unix.Statx_t
+	if err := unix.Statx(fd, "", unix.AT_EMPTY_PATH, unix.STATX_DIOALIGN, &st); err != nil ||
+		st.Mask&unix.STATX_DIOALIGN == 0 || st.Dio_offset_align == 0 ||
+		st.Dio_offset_align > 4096 || st.Dio_mem_align > 4096 {
+		return nil
+	}
+	fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
+	if err != nil {
+		return nil
+	}
+	if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFL, fl|unix.O_DIRECT); err != nil {
+		return nil
+	}
+	d := &baseDirect{fd: fd}
+	for i := range d.bufs {
+		d.bufs[i] = alignedBuf(baseDirectSize)
+	}
+	return d
+}
+
+// alignedBuf is n bytes starting on a 4 KiB boundary.
+func alignedBuf(n int) []byte {
+	b := make([]byte, n+4096)
+	skip := int(-uintptr(unsafe.Pointer(unsafe.SliceData(b))) & 4095)
+	return b[skip : skip+n : skip+n]
+}
+
+// write takes p (copied); each full buffer goes to the file on a
+// goroutine. An error is that of an earlier buffer's write.
+func (d *baseDirect) write(p []byte) error {
+	for len(p) > 0 {
+		n := copy(d.bufs[d.cur][d.fill:], p)
+		d.fill += n
+		p = p[n:]
+		if d.fill < len(d.bufs[d.cur]) {
+			continue
+		}
+		if err := d.wait(); err != nil {
+			return err
+		}
+		buf, off, fd := d.bufs[d.cur], d.off, d.fd
+		ch := make(chan error, 1)
+		d.done = ch
+		go func() { ch <- pwriteAll(fd, buf, off) }()
+		d.off += int64(len(buf))
+		d.cur ^= 1
+		d.fill = 0
+	}
+	return nil
+}
+
+// wait waits for the write in flight, if any, and returns its error.
+func (d *baseDirect) wait() error {
+	if d.done == nil {
+		return nil
+	}
+	err := <-d.done
+	d.done = nil
+	return err
+}
+
+// finish writes what the buffers still hold, the part short of a whole
+// buffer buffered, and leaves the file without O_DIRECT.
+func (d *baseDirect) finish() error {
+	if err := d.wait(); err != nil {
+		return err
+	}
+	fl, err := unix.FcntlInt(uintptr(d.fd), unix.F_GETFL, 0)
+	if err == nil {
+		_, err = unix.FcntlInt(uintptr(d.fd), unix.F_SETFL, fl&^unix.O_DIRECT)
+	}
+	if err != nil {
+		return err
+	}
+	return pwriteAll(d.fd, d.bufs[d.cur][:d.fill], d.off)
+}
+
+// mem is the memory the writer holds.
+func (d *baseDirect) mem() int {
+	if d == nil {
+		return 0
+	}
+	return 2 * baseDirectSize
+}
