@@ -659,7 +659,7 @@ func (s *Shard) aofCron() {
 		base := max(a.rwBase, 1)
 		if size > s.Config.AutoAOFRewriteMinSize && (size-base)*100/base >= int64(s.Config.AutoAOFRewritePercentage) {
 			logf("notice", "Starting automatic rewriting of AOF on %d%% growth", (size-base)*100/base)
-			a.rwAsk = true
+			a.rwAsk, a.presynced = true, false
 		}
 	}
 }

@@ -40,8 +40,9 @@ import (
 //
 // Extra memory: one bit per key id (the marks), the write buffer of a
 // slice and, where the base is written with O_DIRECT (aofbase.go), two
-// 4 MiB buffers; all are in INFO persistence (aof_rewrite_buffer_length). A key is written in one piece: a big collection costs
-// the loop O(its size) once, when reached or before its first change.
+// 4 MiB buffers; all are in INFO persistence (aof_rewrite_buffer_length).
+// A key is written in one piece: a big collection costs the loop O(its
+// size) once, when reached or before its first change.
 
 type rewriteStats struct {
 	rewrites   int64
