@@ -1,6 +1,10 @@
 package engine
 
 import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"math/rand/v2"
 	"strconv"
 
 	"shoal/engine/internal/kv"
@@ -50,6 +54,16 @@ func init() {
 			Keys:       []KeySpec{{Flags: "RW ACCESS INSERT", Begin: 1, LastKey: 0, Step: 1}, {Flags: "RO ACCESS", Begin: 2, LastKey: -1, Step: 1}},
 			Syntax:     "destkey:key sourcekey:key...",
 			Proc:       pfmergeCmd,
+		},
+		&Command{Name: "pfselftest", Arity: 1,
+			Flags: FlagAdmin,
+			ACL:   "@hyperloglog",
+			Group: "hyperloglog", Since: "2.8.9",
+			Summary:    "An internal command for testing HyperLogLog values",
+			Complexity: "N/A",
+			DocFlags:   []string{"syscmd"},
+			Syntax:     "",
+			Proc:       pfselftestCmd,
 		},
 		&Command{Name: "pfdebug", Arity: 3,
 			Flags: FlagWrite | FlagDenyOOM | FlagAdmin,
@@ -295,4 +309,84 @@ func pfdebugCmd(s *Shard, c *Client, argv [][]byte) {
 	default:
 		c.Error("ERR Unknown PFDEBUG subcommand '" + string(cString(sub)) + "'")
 	}
+}
+
+// hllTestCycles is how many times PFSELFTEST fills every register.
+const hllTestCycles = 1000
+
+// pfselftestCmd is Redis's PFSELFTEST, run on this implementation:
+//  1. every register of a dense array keeps the value last written to it,
+//     writing one disturbing none of its neighbours (hllTestCycles rounds
+//     of random values);
+//  2. adding 1 to 10,000,000 distinct elements to a sparse value (which
+//     turns dense as it must) and to a dense one, at every power of ten
+//     the sparse value is still sparse below hll-sparse-max-bytes/2
+//     elements, both count the same, and the count is within six
+//     standard errors (1.04/sqrt(registers)) of the truth (1 at 10).
+//
+// It works on values of its own (the key space is not touched) and holds
+// the loop for the time it takes, a fraction of a second, as in Redis.
+func pfselftestCmd(s *Shard, c *Client, argv [][]byte) {
+	regs := make([]byte, hllDenseSize-hllHdrSize)
+	var want [hllRegisters]uint8
+	for range hllTestCycles {
+		for i := range want {
+			want[i] = uint8(rand.IntN(hllRegisterMax + 1))
+			hllDenseSetReg(regs, i, want[i])
+		}
+		for i, w := range want {
+			if got := hllDenseGet(regs, i); got != w {
+				c.Error(fmt.Sprintf("TESTFAILED Register %d should be %d but is %d", i, w, got))
+				return
+			}
+		}
+	}
+
+	st := kv.New()
+	value := func(key string) hllValue {
+		r := st.InsertString([]byte(key), hllEmpty[:], 0, kv.NoExpire)
+		return hllValue{db: st, r: r, b: st.ResizeString(r, len(hllEmpty)), maxSparse: s.Config.HLLSparseMaxBytes}
+	}
+	count := func(b []byte) uint64 {
+		var histo [64]int
+		hllHisto(b, &histo)
+		return hllCountHisto(&histo)
+	}
+	sparse, dense := value("sparse"), value("dense")
+	dense.toDense()
+	relErr := 1.04 / math.Sqrt(hllRegisters)
+	seed := rand.Uint64()
+	var ele [8]byte
+	checkpoint := uint64(1)
+	for j := uint64(1); j <= 10_000_000; j++ {
+		binary.LittleEndian.PutUint64(ele[:], j^seed)
+		dense.add(ele[:])
+		sparse.add(ele[:])
+		if j != checkpoint {
+			continue
+		}
+		if int64(j) < s.Config.HLLSparseMaxBytes/2 && sparse.b[4] != hllSparse {
+			c.Error("TESTFAILED sparse encoding not used")
+			return
+		}
+		card := count(dense.b)
+		if card != count(sparse.b) {
+			c.Error("TESTFAILED dense/sparse disagree")
+			return
+		}
+		maxErr := uint64(math.Ceil(relErr * 6 * float64(checkpoint)))
+		if j == 10 {
+			maxErr = 1 // a collision among ten elements is not that unlikely
+		}
+		absErr := card - checkpoint
+		if card < checkpoint {
+			absErr = checkpoint - card
+		}
+		if absErr > maxErr {
+			c.Error(fmt.Sprintf("TESTFAILED Too big error. card:%d abserr:%d", checkpoint, absErr))
+			return
+		}
+		checkpoint *= 10
+	}
+	c.OK()
 }

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"math/rand"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"shoal/engine/internal/kv"
 	"shoal/engine/internal/redisfixture"
@@ -496,4 +498,26 @@ func FuzzHLLValue(f *testing.F) {
 		hllDo(t, st, "PFDEBUG", "DECODE", "h")
 		hllDo(t, st, "PFDEBUG", "GETREG", "h")
 	})
+}
+
+// TestPFSelfTest runs PFSELFTEST: this implementation passes Redis's own
+// self test, and the key space is left as it was.
+func TestPFSelfTest(t *testing.T) {
+	if setsRace {
+		t.Skip("tens of millions of register updates: too slow under the race detector")
+	}
+	s := NewShard(DefaultConfig())
+	c := s.NewClient()
+	exec(t, s, c, "SET", "k", "v")
+	start := time.Now()
+	if v := exec(t, s, c, "PFSELFTEST"); v.Type != '+' || string(v.Str) != "OK" {
+		t.Fatalf("PFSELFTEST: %+v", v)
+	}
+	t.Logf("PFSELFTEST took %v", time.Since(start))
+	if n := s.db.Len(); n != 1 {
+		t.Errorf("%d keys after PFSELFTEST, want 1", n)
+	}
+	if v := exec(t, s, c, "PFSELFTEST", "x"); v.Type != '-' || !strings.Contains(string(v.Str), "wrong number of arguments") {
+		t.Errorf("PFSELFTEST x: %+v", v)
+	}
 }
