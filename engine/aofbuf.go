@@ -54,6 +54,18 @@ func (b *aofBuf) writingLen() int {
 // unwritten is how many bytes were fed and not yet written.
 func (b *aofBuf) unwritten() int { return b.fed() + b.writingLen() }
 
+// memBytes is the memory the buffer holds: every chunk, filled, being
+// written or free (INFO's mem_aof_buffer).
+func (b *aofBuf) memBytes() int {
+	n := cap(b.buf)
+	for _, list := range [...][][]byte{b.sealed, b.wchunks, b.pool} {
+		for _, c := range list {
+			n += cap(c)
+		}
+	}
+	return n
+}
+
 // room seals the current chunk when it has less than aofChunkRoom bytes
 // left. Called where an execution unit begins.
 func (b *aofBuf) room() {

@@ -257,3 +257,35 @@ func TestAOFDropsPageCache(t *testing.T) {
 		t.Error("the data set loaded back differs")
 	}
 }
+
+// TestAOFBufferInInfo: INFO memory's mem_aof_buffer is the memory the AOF
+// buffer holds (at least the chunk records go to while the AOF is on,
+// what is written back on the free list after), 0 without an AOF.
+func TestAOFBufferInInfo(t *testing.T) {
+	memAOF := func(s *Shard, c *Client) int {
+		v := exec(t, s, c, "INFO", "memory")
+		n, err := strconv.Atoi(infoFields(string(v.Str))["mem_aof_buffer"])
+		if err != nil {
+			t.Fatalf("mem_aof_buffer: %v", err)
+		}
+		return n
+	}
+	plain := NewShard(DefaultConfig())
+	if n := memAOF(plain, plain.NewClient()); n != 0 {
+		t.Errorf("mem_aof_buffer %d without an AOF", n)
+	}
+	now := scriptStart
+	a := aofShard(t, t.TempDir(), &now, "everysec")
+	defer a.StopPersistence()
+	c := a.NewClient()
+	for i := range 2000 {
+		exec(t, a, c, "SET", "k"+strconv.Itoa(i), strings.Repeat("v", 100))
+	}
+	if n := memAOF(a, c); n < 2*aofChunk {
+		t.Errorf("mem_aof_buffer %d with %d bytes fed, want at least two chunks", n, a.aof.fed())
+	}
+	a.AOFFlushSync(false)
+	if n := memAOF(a, c); n < aofChunk {
+		t.Errorf("mem_aof_buffer %d after the write, want the chunks kept for reuse", n)
+	}
+}

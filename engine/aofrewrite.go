@@ -40,7 +40,8 @@ import (
 //
 // Extra memory: one bit per key id (the marks), the write buffer of a
 // slice and, where the base is written with O_DIRECT (aofbase.go), two
-// 4 MiB buffers; all are in INFO persistence (aof_rewrite_buffer_length).
+// 4 MiB buffers; all are in INFO persistence (aof_rewrite_buffer_length;
+// the AOF's own buffer is INFO memory's mem_aof_buffer).
 // A key is written in one piece: a big collection costs the loop O(its
 // size) once, when reached or before its first change.
 
