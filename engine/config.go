@@ -66,6 +66,7 @@ type Config struct {
 	NoAppendfsyncOnRewrite     bool
 	AOFRewriteIncrementalFsync bool
 	ListMaxListpackSize        int   // quicklist node limit of new lists: < 0 a size class (-1 4 KB .. -5 64 KB), > 0 entries
+	ListCompressDepth          int   // list-compress-depth of new lists: nodes kept raw at each end, 0 for none compressed
 	SetMaxIntsetEntries        int   // largest set kept as an intset; one more member converts it to a hashtable
 	HashMaxListpackEntries     int   // most fields a hash keeps as a listpack; one more converts it to a hashtable
 	HashMaxListpackValue       int64 // longest field or value a listpack hash takes; a longer one converts it
@@ -381,18 +382,9 @@ var params = []*param{
 	// Both of Redis's names are listed, as CONFIG GET list* shows them.
 	intParam("list-max-listpack-size", math.MinInt32, math.MaxInt32, func(c *Config) *int { return &c.ListMaxListpackSize }),
 	intParam("list-max-ziplist-size", math.MinInt32, math.MaxInt32, func(c *Config) *int { return &c.ListMaxListpackSize }),
-	// Quicklist nodes are never compressed: 0 is the only depth.
-	{name: "list-compress-depth",
-		get: func(*Config) string { return "0" },
-		set: func(c *Config, v []string) error {
-			if _, err := parseIntRange(v[0], 0, math.MaxInt32); err != nil {
-				return err
-			}
-			if v[0] != "0" {
-				return errors.New("argument must be 0: list nodes are not compressed")
-			}
-			return nil
-		}},
+	// Lists made from now on keep this many nodes raw at each end and
+	// compress the others (quicklist); Redis's range is [0, INT_MAX].
+	intParam("list-compress-depth", 0, math.MaxInt32, func(c *Config) *int { return &c.ListCompressDepth }),
 	// Sets of integers up to this size are intsets (sets.go); Redis's
 	// range is [0, LONG_MAX].
 	intParam("set-max-intset-entries", 0, math.MaxInt64, func(c *Config) *int { return &c.SetMaxIntsetEntries }),

@@ -458,12 +458,8 @@ func debugObjectCmd(s *Shard, c *Client, argv [][]byte) {
 		obj := s.db.Obj(r)
 		addr = fmt.Sprintf("%p", obj)
 		if l, ok := obj.(*listObj); ok {
-			size := 0
-			for i := range l.NodeCount() {
-				size += l.Node(i).Size()
-			}
-			extra = fmt.Sprintf(" ql_nodes:%d ql_avg_node:%.2f ql_listpack_max:%d ql_compressed:0 ql_uncompressed_size:%d",
-				l.NodeCount(), float64(l.Len())/float64(l.NodeCount()), l.Fill(), size)
+			extra = fmt.Sprintf(" ql_nodes:%d ql_avg_node:%.2f ql_listpack_max:%d ql_compressed:%d ql_uncompressed_size:%d",
+				l.NodeCount(), float64(l.Len())/float64(l.NodeCount()), l.Fill(), boolInt(l.CompressDepth() != 0), l.UncompressedSize())
 		}
 	} else {
 		addr = fmt.Sprintf("%p", unsafe.SliceData(s.db.Key(r)))

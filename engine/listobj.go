@@ -21,15 +21,18 @@ type listObj struct {
 }
 
 // newListObj makes an empty list whose nodes follow the shard's current
-// list-max-listpack-size (a list keeps the size it was made with, as in
-// Redis).
+// list-max-listpack-size and list-compress-depth (a list keeps those it
+// was made with, as in Redis).
 func (s *Shard) newListObj() *listObj {
-	return &listObj{Quicklist: *quicklist.New(s.Config.ListMaxListpackSize)}
+	l := &listObj{Quicklist: *quicklist.New(s.Config.ListMaxListpackSize)}
+	l.SetCompressDepth(s.Config.ListCompressDepth)
+	return l
 }
 
 // copyValue copies every node (COPY). O(bytes of the list).
 func (l *listObj) copyValue() any {
 	cp := &listObj{Quicklist: *quicklist.New(l.Fill())}
+	cp.SetCompressDepth(l.CompressDepth())
 	for i := 0; i < l.NodeCount(); i++ {
 		cp.AppendNode(l.Node(i).Clone())
 	}

@@ -237,6 +237,7 @@ func (d *rdbDecoder) readValue(t byte) (rdbValue, error) {
 
 func (d *rdbDecoder) readList(t byte) (rdbValue, error) {
 	l := &listObj{Quicklist: *quicklist.New(d.cfg.ListMaxListpackSize)}
+	l.SetCompressDepth(d.cfg.ListCompressDepth)
 	if t == rdb.TypeListZiplist {
 		zl, err := d.rd.ReadString()
 		if err != nil {
@@ -250,6 +251,7 @@ func (d *rdbDecoder) readList(t byte) (rdbValue, error) {
 			return rdbValue{}, errRDBEmpty
 		}
 		l.Quicklist = *quicklist.FromListpack(lp, d.cfg.ListMaxListpackSize)
+		l.SetCompressDepth(d.cfg.ListCompressDepth)
 		return rdbValue{typ: typeList, enc: encQuicklist, obj: l}, nil
 	}
 	n, err := d.count()

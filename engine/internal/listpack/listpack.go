@@ -114,6 +114,13 @@ func Load(blob []byte) (Listpack, error) {
 	return Listpack{b: blob[:len(blob):len(blob)], n: n}, nil
 }
 
+// Adopt takes ownership of blob, the bytes of a listpack of n entries this
+// process built (Bytes) and kept, and returns it without checking it
+// again (a quicklist node it compressed and now decompresses). O(1).
+func Adopt(blob []byte, n int) Listpack {
+	return Listpack{b: blob[:len(blob):len(blob)], n: n}
+}
+
 // ---- positions --------------------------------------------------------
 
 // First returns the position of the first entry. O(1).

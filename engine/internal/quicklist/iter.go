@@ -3,8 +3,9 @@ package quicklist
 import "shoal/engine/internal/listpack"
 
 // Iter walks a quicklist from an index towards the tail or the head
-// without allocating (LRANGE, LREM, LPOS, LINSERT). It is a value: keep it
-// on the stack. Mutating the quicklist other than through the iterator
+// (LRANGE, LREM, LPOS, LINSERT), allocating nothing but the decompressed
+// copy of each compressed node it enters. It is a value: keep it on the
+// stack. Mutating the quicklist other than through the iterator
 // invalidates it.
 type Iter struct {
 	q       *Quicklist
@@ -13,19 +14,36 @@ type Iter struct {
 	fwd     bool // towards the tail
 	curNode int  // node and position of the entry Next returned last, or -1
 	curPos  int
+	// view is node viewNode decompressed, while the iterator reads a
+	// compressed node; viewNode is -1 otherwise.
+	view     listpack.Listpack
+	viewNode int
+}
+
+// at returns node r to read, decompressed into it.view when compressed.
+func (it *Iter) at(r int) *listpack.Listpack {
+	q := it.q
+	if q.zNode(q.lo+r) == nil {
+		return &q.ns[q.lo+r]
+	}
+	if it.viewNode != r {
+		it.view = *q.view(r)
+		it.viewNode = r
+	}
+	return &it.view
 }
 
 // Iter returns an iterator starting at element start (negative counting
 // from the tail), moving towards the tail if forward, else towards the
 // head. O(nodes + node entries) to find the start.
 func (q *Quicklist) Iter(start int, forward bool) Iter {
-	it := Iter{q: q, fwd: forward, curNode: -1, node: -1}
+	it := Iter{q: q, fwd: forward, curNode: -1, node: -1, viewNode: -1}
 	r, k, ok := q.locate(start)
 	if !ok {
 		return it
 	}
 	it.node = r
-	it.pos, _ = q.ns[q.lo+r].Seek(k)
+	it.pos, _ = it.at(r).Seek(k)
 	return it
 }
 
@@ -35,7 +53,7 @@ func (it *Iter) Next() (listpack.Value, bool) {
 	if it.node < 0 || it.node >= q.hi-q.lo {
 		return listpack.Value{}, false
 	}
-	n := &q.ns[q.lo+it.node]
+	n := it.at(it.node)
 	v := n.Value(it.pos)
 	it.curNode, it.curPos = it.node, it.pos
 	var ok bool
@@ -48,7 +66,7 @@ func (it *Iter) Next() (listpack.Value, bool) {
 		if it.pos, ok = n.Prev(it.pos); !ok {
 			it.node--
 			if it.node >= 0 {
-				it.pos, _ = q.ns[q.lo+it.node].Last()
+				it.pos, _ = it.at(it.node).Last()
 			}
 		}
 	}
@@ -65,7 +83,9 @@ func (it *Iter) Delete() {
 		panic("quicklist: Iter.Delete without a current element")
 	}
 	it.curNode = -1
-	n := &q.ns[q.lo+r]
+	it.viewNode = -1 // node numbers and contents change
+	defer q.settle(r-3, r+3)
+	n := q.raw(r)
 	if n.Len() == 1 {
 		q.removeNode(r)
 		q.count--
@@ -83,7 +103,7 @@ func (it *Iter) Delete() {
 		}
 		// Merge the node into the visited one before it.
 		if r > 0 {
-			prevSize := q.ns[q.lo+r-1].Size()
+			prevSize := q.raw(r - 1).Size()
 			if q.tryMerge(r - 1) {
 				switch it.node {
 				case r:
@@ -109,5 +129,6 @@ func (it *Iter) Insert(s []byte, after bool) {
 		panic("quicklist: Iter.Insert without a current element")
 	}
 	it.q.insert(it.curNode, it.curPos, s, after)
-	it.curNode, it.node = -1, -1
+	it.q.settle(it.curNode-3, it.curNode+3)
+	it.curNode, it.node, it.viewNode = -1, -1, -1
 }

@@ -40,6 +40,9 @@ const debugOps = false
 
 var modelFills = []int{-1, -2, 1, 2, 3, 5, 0}
 
+// modelDepths are the list-compress-depth values runOps uses.
+var modelDepths = []int{0, 1, 2}
+
 // runOps applies the operations in data to a quicklist and a [][]byte
 // model and checks they agree after every step.
 func short(b []byte) string {
@@ -52,6 +55,7 @@ func short(b []byte) string {
 func runOps(t testing.TB, data []byte) {
 	r := &opReader{data: data}
 	q := New(modelFills[r.next()%len(modelFills)])
+	q.SetCompressDepth(modelDepths[r.next()%len(modelDepths)])
 	var m [][]byte
 	var dst []byte
 	for step := 0; r.i < len(r.data) && step < 1000; step++ {
@@ -203,7 +207,9 @@ func runOps(t testing.TB, data []byte) {
 			if q.Len() != 0 || lp.Len() != len(m) {
 				t.Fatalf("ToListpack: %d left, listpack of %d, model %d", q.Len(), lp.Len(), len(m))
 			}
+			depth := q.depth
 			q = FromListpack(lp, q.fill)
+			q.SetCompressDepth(depth)
 		}
 		check(t, q, m)
 	}
@@ -238,6 +244,18 @@ func check(t testing.TB, q *Quicklist, m [][]byte) {
 	}
 	if total != len(m) {
 		t.Fatalf("nodes hold %d elements, model %d", total, len(m))
+	}
+	if q.zs != nil && len(q.zs) != len(q.ns) || q.zs == nil && q.Compressed() != 0 {
+		t.Fatalf("%d compressed slots for %d nodes", len(q.zs), len(q.ns))
+	}
+	for k := range q.zs {
+		if k >= q.lo && k < q.hi {
+			if q.zs[k].z != nil && q.ns[k].AllocSize() != 0 {
+				t.Fatalf("node %d both compressed and raw", k-q.lo)
+			}
+		} else if q.zs[k].z != nil {
+			t.Fatalf("free slot %d still holds a compressed node", k)
+		}
 	}
 	for k := q.hi; k < len(q.ns); k++ {
 		if q.ns[k].AllocSize() != 0 {
@@ -285,6 +303,45 @@ func FuzzOps(f *testing.F) {
 	f.Add([]byte{2, 0, 1, 0, 9, 2, 3, 9, 5, 4, 7, 0, 3, 8, 0, 0, 0, 11, 10, 0, 1})
 	f.Add([]byte{4, 1, 1, 1, 1, 1, 1, 1, 2, 1, 3, 9, 0, 0, 1, 6, 0, 0, 1, 8, 0, 1, 0})
 	f.Fuzz(func(t *testing.T, data []byte) { runOps(t, data) })
+}
+
+// TestCompressDepth: with list-compress-depth d, every node more than d
+// nodes from both ends is compressed after pushes at either end, reads
+// leave them compressed, and the list reads back whole.
+func TestCompressDepth(t *testing.T) {
+	for _, depth := range []int{1, 2, 5} {
+		q := New(-2)
+		q.SetCompressDepth(depth)
+		var m [][]byte
+		for i := range 2000 {
+			v := []byte(fmt.Sprintf("element-%06d-%s", i, bytes.Repeat([]byte("x"), 90)))
+			if i%2 == 0 {
+				q.PushTail(v)
+				m = append(m, v)
+			} else {
+				q.PushHead(v)
+				m = append([][]byte{v}, m...)
+			}
+		}
+		if want := q.NodeCount() - 2*depth; q.Compressed() != want {
+			t.Fatalf("depth %d: %d of %d nodes compressed, want %d", depth, q.Compressed(), q.NodeCount(), want)
+		}
+		check(t, q, m)
+		it := q.Iter(0, true)
+		for range m {
+			it.Next()
+		}
+		if want := q.NodeCount() - 2*depth; q.Compressed() != want {
+			t.Fatalf("depth %d: %d nodes compressed after reading, want %d", depth, q.Compressed(), want)
+		}
+		raw := 0
+		for k := range q.NodeCount() {
+			raw += q.Node(k).AllocSize()
+		}
+		if q.AllocSize() >= raw {
+			t.Errorf("depth %d: %d bytes held, not less than the %d of raw nodes", depth, q.AllocSize(), raw)
+		}
+	}
 }
 
 // TestLongPushPop exercises the node deque's growth, recentering and

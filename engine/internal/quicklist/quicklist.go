@@ -23,8 +23,14 @@
 // a neighbour when the two fit in one node, so that memory stays tight
 // after LREM/LTRIM (Redis 7.0 leaves such nodes sparse).
 //
-// Compression of inner nodes (list-compress-depth) is not implemented:
-// every node is a plain listpack.
+// With a compress depth d > 0 (list-compress-depth), nodes more than d
+// nodes away from both ends are kept LZF-compressed, as Redis keeps them:
+// a node of at least 48 bytes whose compression saves at least 8 bytes.
+// A node is made raw again (permanently) before anything changes it or
+// looks at its size; after each change the nodes around it and the nodes
+// at depth d from either end are compressed where they are inner. Reads
+// (Index, Iter, Node) decompress a compressed node into a buffer of their
+// own and leave it compressed.
 //
 // # Ownership
 //
@@ -36,6 +42,7 @@ package quicklist
 
 import (
 	"shoal/engine/internal/listpack"
+	"shoal/engine/internal/rdb"
 )
 
 const (
@@ -47,6 +54,12 @@ const (
 
 	sizeSafetyLimit      = 8192
 	sizeEstimateOverhead = 8
+
+	// A node is compressed when it has at least minCompressBytes and
+	// compressing saves at least minCompressImprove (Redis's
+	// MIN_COMPRESS_BYTES and MIN_COMPRESS_IMPROVE).
+	minCompressBytes   = 48
+	minCompressImprove = 8
 )
 
 var optimizationLevel = [...]int{4096, 8192, 16384, 32768, 65536}
@@ -54,9 +67,18 @@ var optimizationLevel = [...]int{4096, 8192, 16384, 32768, 65536}
 // Quicklist is a list of byte strings stored in listpack nodes.
 type Quicklist struct {
 	ns     []listpack.Listpack // nodes; ns[lo:hi] are live, the rest zero
+	zs     []zNode             // the compressed form of ns[i] (then zero), by the same index; nil while depth is 0
 	lo, hi int
 	count  int // elements in all nodes
 	fill   int
+	depth  int // list-compress-depth: nodes kept raw at each end; 0: none compressed
+}
+
+// zNode is a compressed node: z is the LZF compression of the listpack's
+// size bytes holding n entries; z is nil for a raw node.
+type zNode struct {
+	z       []byte
+	n, size int
 }
 
 // New returns an empty quicklist with the given list-max-listpack-size,
@@ -69,6 +91,45 @@ func clampFill(fill int) int {
 	return min(max(fill, MinFill), MaxFill)
 }
 
+// SetCompressDepth sets list-compress-depth, clamped to [0, 2^31-1], and
+// compresses the inner nodes the quicklist already has (a list built
+// before its depth was known). O(size) then, O(1) when empty.
+func (q *Quicklist) SetCompressDepth(d int) {
+	q.depth = min(max(d, 0), 1<<31-1)
+	if q.depth > 0 && q.zs == nil && q.ns != nil {
+		q.zs = make([]zNode, len(q.ns))
+	}
+	q.settle(0, q.hi-q.lo-1)
+}
+
+// CompressDepth returns the compress depth. O(1).
+func (q *Quicklist) CompressDepth() int { return q.depth }
+
+// UncompressedSize returns the bytes of every node's listpack, as if none
+// were compressed. O(nodes).
+func (q *Quicklist) UncompressedSize() int {
+	n := 0
+	for i := q.lo; i < q.hi; i++ {
+		if z := q.zNode(i); z != nil {
+			n += z.size
+		} else {
+			n += q.ns[i].Size()
+		}
+	}
+	return n
+}
+
+// Compressed returns how many nodes are compressed. O(nodes).
+func (q *Quicklist) Compressed() int {
+	n := 0
+	for i := q.lo; i < q.hi && q.zs != nil; i++ {
+		if q.zs[i].z != nil {
+			n++
+		}
+	}
+	return n
+}
+
 // Len returns the number of elements. O(1).
 func (q *Quicklist) Len() int { return q.count }
 
@@ -76,8 +137,93 @@ func (q *Quicklist) Len() int { return q.count }
 func (q *Quicklist) NodeCount() int { return q.hi - q.lo }
 
 // Node returns node i (0 <= i < NodeCount()), for writing RDB payloads; it
-// must not be modified through the pointer. O(1).
-func (q *Quicklist) Node(i int) *listpack.Listpack { return &q.ns[q.lo+i] }
+// must not be modified through the pointer. O(1), or O(node) to
+// decompress a compressed node into a copy.
+func (q *Quicklist) Node(i int) *listpack.Listpack { return q.view(i) }
+
+// nodeLen is the number of entries of node r. O(1).
+func (q *Quicklist) nodeLen(r int) int {
+	if z := q.zNode(q.lo + r); z != nil {
+		return z.n
+	}
+	return q.ns[q.lo+r].Len()
+}
+
+// zNode returns the compressed form of slot i, nil when the node is raw.
+func (q *Quicklist) zNode(i int) *zNode {
+	if q.zs == nil || q.zs[i].z == nil {
+		return nil
+	}
+	return &q.zs[i]
+}
+
+// raw makes node r raw, for a change or a size check, and returns it.
+// O(node) when it was compressed.
+func (q *Quicklist) raw(r int) *listpack.Listpack {
+	i := q.lo + r
+	if z := q.zNode(i); z != nil {
+		q.ns[i] = q.decompress(z)
+		*z = zNode{}
+	}
+	return &q.ns[i]
+}
+
+// view returns node r for reading: the node itself when raw, else a
+// decompressed copy (the node stays compressed).
+func (q *Quicklist) view(r int) *listpack.Listpack {
+	i := q.lo + r
+	if z := q.zNode(i); z != nil {
+		lp := q.decompress(z)
+		return &lp
+	}
+	return &q.ns[i]
+}
+
+func (q *Quicklist) decompress(z *zNode) listpack.Listpack {
+	b := make([]byte, z.size)
+	if err := rdb.LZFDecompress(b, z.z); err != nil {
+		panic("quicklist: a compressed node does not decompress: " + err.Error())
+	}
+	return listpack.Adopt(b, z.n)
+}
+
+// compress compresses node r if it is inner (more than depth nodes from
+// both ends), raw, and worth it.
+func (q *Quicklist) compress(r int) {
+	nn := q.hi - q.lo
+	if q.depth == 0 || q.zs == nil || r < q.depth || r >= nn-q.depth {
+		return
+	}
+	i := q.lo + r
+	if q.zs[i].z != nil {
+		return
+	}
+	b := q.ns[i].Bytes()
+	if len(b) < minCompressBytes {
+		return
+	}
+	z, ok := rdb.LZFCompress(nil, b, len(b)-minCompressImprove)
+	if !ok {
+		return
+	}
+	q.zs[i] = zNode{z: z[:len(z):len(z)], n: q.ns[i].Len(), size: len(b)}
+	q.ns[i] = listpack.Listpack{}
+}
+
+// settle compresses, after a change around nodes [a, b], the inner nodes
+// among them and the nodes just inside the raw ends, which a change at an
+// end moves inward. O(nodes changed + their sizes).
+func (q *Quicklist) settle(a, b int) {
+	if q.depth == 0 {
+		return
+	}
+	nn := q.hi - q.lo
+	for r := max(a, 0); r <= min(b, nn-1); r++ {
+		q.compress(r)
+	}
+	q.compress(q.depth)
+	q.compress(nn - 1 - q.depth)
+}
 
 // Fill returns the node size limit in list-max-listpack-size form. O(1).
 func (q *Quicklist) Fill() int { return q.fill }
@@ -85,14 +231,20 @@ func (q *Quicklist) Fill() int { return q.fill }
 // AllocSize returns the bytes held by node buffers and the node array.
 // O(nodes).
 func (q *Quicklist) AllocSize() int {
-	n := cap(q.ns) * nodeStructSize
+	n := cap(q.ns)*nodeStructSize + cap(q.zs)*zNodeStructSize
 	for i := q.lo; i < q.hi; i++ {
 		n += q.ns[i].AllocSize()
+		if z := q.zNode(i); z != nil {
+			n += cap(z.z)
+		}
 	}
 	return n
 }
 
-const nodeStructSize = 32 // unsafe.Sizeof(listpack.Listpack{}) on 64-bit
+const (
+	nodeStructSize  = 32 // unsafe.Sizeof(listpack.Listpack{}) on 64-bit
+	zNodeStructSize = 40 // unsafe.Sizeof(zNode{})
+)
 
 // sizeFits reports whether a node of newSize bytes and newCount entries is
 // within the limit (Redis's quicklistNodeExceedsLimit, negated).
@@ -118,20 +270,22 @@ func (q *Quicklist) allowMerge(a, b *listpack.Listpack) bool {
 // PushHead adds s before the first element. O(1) amortized, plus O(node)
 // to shift the head node's bytes, as Redis's lpPrepend.
 func (q *Quicklist) PushHead(s []byte) {
-	if q.hi > q.lo && q.allowInsert(&q.ns[q.lo], len(s)) {
+	if q.hi > q.lo && q.allowInsert(q.raw(0), len(s)) {
 		q.ns[q.lo].Prepend(s)
 	} else {
 		q.insertNode(0, newNode(s))
+		q.settle(0, 0)
 	}
 	q.count++
 }
 
 // PushTail adds s after the last element. O(1) amortized.
 func (q *Quicklist) PushTail(s []byte) {
-	if q.hi > q.lo && q.allowInsert(&q.ns[q.hi-1], len(s)) {
+	if q.hi > q.lo && q.allowInsert(q.raw(q.hi-q.lo-1), len(s)) {
 		q.ns[q.hi-1].Append(s)
 	} else {
 		q.insertNode(q.hi-q.lo, newNode(s))
+		q.settle(0, -1)
 	}
 	q.count++
 }
@@ -148,7 +302,7 @@ func (q *Quicklist) PopHead(dst []byte) ([]byte, bool) {
 	if q.count == 0 {
 		return dst, false
 	}
-	n := &q.ns[q.lo]
+	n := q.raw(0)
 	dst = n.AppendEntry(dst, listpack.HeaderSize)
 	q.deleteAt(0, listpack.HeaderSize)
 	return dst, true
@@ -160,7 +314,7 @@ func (q *Quicklist) PopTail(dst []byte) ([]byte, bool) {
 		return dst, false
 	}
 	r := q.hi - q.lo - 1
-	n := &q.ns[q.lo+r]
+	n := q.raw(r)
 	p, _ := n.Last()
 	dst = n.AppendEntry(dst, p)
 	q.deleteAt(r, p)
@@ -169,7 +323,7 @@ func (q *Quicklist) PopTail(dst []byte) ([]byte, bool) {
 
 // deleteAt removes the entry at p of node r, and the node if it empties.
 func (q *Quicklist) deleteAt(r, p int) {
-	n := &q.ns[q.lo+r]
+	n := q.raw(r)
 	if n.Len() == 1 {
 		q.removeNode(r)
 	} else {
@@ -193,7 +347,7 @@ func (q *Quicklist) locate(i int) (r, k int, ok bool) {
 	nn := q.hi - q.lo
 	if i < q.count/2 {
 		for r = 0; r < nn; r++ {
-			c := q.ns[q.lo+r].Len()
+			c := q.nodeLen(r)
 			if i < c {
 				return r, i, true
 			}
@@ -202,7 +356,7 @@ func (q *Quicklist) locate(i int) (r, k int, ok bool) {
 	} else {
 		j := q.count - 1 - i // index from the tail
 		for r = nn - 1; r >= 0; r-- {
-			c := q.ns[q.lo+r].Len()
+			c := q.nodeLen(r)
 			if j < c {
 				return r, c - 1 - j, true
 			}
@@ -219,7 +373,7 @@ func (q *Quicklist) Index(i int) (listpack.Value, bool) {
 	if !ok {
 		return listpack.Value{}, false
 	}
-	n := &q.ns[q.lo+r]
+	n := q.view(r)
 	p, _ := n.Seek(k)
 	return n.Value(p), true
 }
@@ -236,20 +390,22 @@ func (q *Quicklist) Replace(i int, s []byte) bool {
 	if !ok {
 		return false
 	}
-	n := &q.ns[q.lo+r]
+	n := q.raw(r)
 	p, _ := n.Seek(k)
 	old := n.EntrySize(p)
 	if q.sizeFits(n.Size()-old+len(s)+sizeEstimateOverhead, n.Len()) || n.Len() == 1 {
 		n.Replace(p, s)
+		q.settle(r, r)
 		return true
 	}
 	// Too big for this node: insert after the old entry, then delete it.
 	q.insert(r, p, s, true)
 	r, k, _ = q.locate(i)
-	n = &q.ns[q.lo+r]
+	n = q.raw(r)
 	p, _ = n.Seek(k)
 	q.deleteAt(r, p)
 	q.mergeAround(r)
+	q.settle(r-3, r+3)
 	return true
 }
 
@@ -265,12 +421,12 @@ func (q *Quicklist) DeleteRange(start, count int) int {
 	first := r
 	left := count
 	for left > 0 && r < q.hi-q.lo {
-		n := &q.ns[q.lo+r]
-		del := min(n.Len()-k, left)
-		if k == 0 && del == n.Len() {
+		c := q.nodeLen(r)
+		del := min(c-k, left)
+		if k == 0 && del == c {
 			q.removeNode(r)
 		} else {
-			n.DeleteRange(k, del)
+			q.raw(r).DeleteRange(k, del)
 			r++
 		}
 		left -= del
@@ -278,13 +434,14 @@ func (q *Quicklist) DeleteRange(start, count int) int {
 		k = 0
 	}
 	q.mergeAround(first)
+	q.settle(first-3, first+3)
 	return count - left
 }
 
 // Clear removes every element. O(1).
 func (q *Quicklist) Clear() {
 	clear(q.ns)
-	q.ns, q.lo, q.hi, q.count = nil, 0, 0, 0
+	q.ns, q.zs, q.lo, q.hi, q.count = nil, nil, 0, 0, 0
 }
 
 // ---- insertion --------------------------------------------------------
@@ -293,7 +450,7 @@ func (q *Quicklist) Clear() {
 // _quicklistInsert: into the node if it has room, else at the edge of the
 // neighbour, else in a new node, else by splitting the node.
 func (q *Quicklist) insert(r, p int, s []byte, after bool) {
-	n := &q.ns[q.lo+r]
+	n := q.raw(r)
 	nn := q.hi - q.lo
 	q.count++
 	if q.allowInsert(n, len(s)) {
@@ -308,7 +465,7 @@ func (q *Quicklist) insert(r, p int, s []byte, after bool) {
 	atTail := after && p == last
 	atHead := !after && p == listpack.HeaderSize
 	if atTail {
-		if r+1 < nn && q.allowInsert(&q.ns[q.lo+r+1], len(s)) {
+		if r+1 < nn && q.allowInsert(q.raw(r+1), len(s)) {
 			q.ns[q.lo+r+1].Prepend(s)
 		} else {
 			q.insertNode(r+1, newNode(s))
@@ -316,7 +473,7 @@ func (q *Quicklist) insert(r, p int, s []byte, after bool) {
 		return
 	}
 	if atHead {
-		if r > 0 && q.allowInsert(&q.ns[q.lo+r-1], len(s)) {
+		if r > 0 && q.allowInsert(q.raw(r-1), len(s)) {
 			q.ns[q.lo+r-1].Append(s)
 		} else {
 			q.insertNode(r, newNode(s))
@@ -380,7 +537,7 @@ func (q *Quicklist) tryMerge(r int) bool {
 	if r < 0 || r+1 >= q.hi-q.lo {
 		return false
 	}
-	a, b := &q.ns[q.lo+r], &q.ns[q.lo+r+1]
+	a, b := q.raw(r), q.raw(r+1)
 	if !q.allowMerge(a, b) {
 		return false
 	}
@@ -409,12 +566,21 @@ func (q *Quicklist) insertNode(at int, lp listpack.Listpack) {
 	}
 	if front {
 		copy(q.ns[q.lo-1:], q.ns[q.lo:q.lo+at])
+		if q.zs != nil {
+			copy(q.zs[q.lo-1:], q.zs[q.lo:q.lo+at])
+		}
 		q.lo--
 	} else {
 		copy(q.ns[q.lo+at+1:q.hi+1], q.ns[q.lo+at:q.hi])
+		if q.zs != nil {
+			copy(q.zs[q.lo+at+1:q.hi+1], q.zs[q.lo+at:q.hi])
+		}
 		q.hi++
 	}
 	q.ns[q.lo+at] = lp
+	if q.zs != nil {
+		q.zs[q.lo+at] = zNode{}
+	}
 }
 
 // removeNode drops node at, shifting the shorter side, and shrinks the
@@ -424,14 +590,22 @@ func (q *Quicklist) removeNode(at int) {
 	if at < nn-1-at {
 		copy(q.ns[q.lo+1:], q.ns[q.lo:q.lo+at])
 		q.ns[q.lo] = listpack.Listpack{}
+		if q.zs != nil {
+			copy(q.zs[q.lo+1:], q.zs[q.lo:q.lo+at])
+			q.zs[q.lo] = zNode{}
+		}
 		q.lo++
 	} else {
 		copy(q.ns[q.lo+at:], q.ns[q.lo+at+1:q.hi])
 		q.hi--
 		q.ns[q.hi] = listpack.Listpack{}
+		if q.zs != nil {
+			copy(q.zs[q.lo+at:], q.zs[q.lo+at+1:q.hi+1])
+			q.zs[q.hi] = zNode{}
+		}
 	}
 	if nn-1 == 0 {
-		q.ns, q.lo, q.hi = nil, 0, 0
+		q.ns, q.zs, q.lo, q.hi = nil, nil, 0, 0
 	} else if len(q.ns) > 16 && (nn-1)*4 < len(q.ns) {
 		q.recenter(nn - 1)
 	}
@@ -453,10 +627,22 @@ func (q *Quicklist) recenter(need int) {
 		copy(q.ns[lo:], q.ns[q.lo:q.hi])
 		clear(q.ns[:lo])
 		clear(q.ns[lo+nn:])
+		if q.zs != nil {
+			copy(q.zs[lo:], q.zs[q.lo:q.hi])
+			clear(q.zs[:lo])
+			clear(q.zs[lo+nn:])
+		}
 	} else {
 		ns := make([]listpack.Listpack, size)
 		copy(ns[lo:], q.ns[q.lo:q.hi])
 		q.ns = ns
+		if q.depth > 0 {
+			zs := make([]zNode, size)
+			if q.zs != nil {
+				copy(zs[lo:], q.zs[q.lo:q.hi])
+			}
+			q.zs = zs
+		}
 	}
 	q.lo, q.hi = lo, lo+nn
 }
@@ -490,11 +676,11 @@ func (q *Quicklist) ToListpack() listpack.Listpack {
 	case 0:
 		lp = listpack.New()
 	case 1:
-		lp = q.ns[q.lo]
+		lp = *q.raw(0)
 	default:
-		lp = q.ns[q.lo].Clone()
-		for i := q.lo + 1; i < q.hi; i++ {
-			lp.Concat(&q.ns[i])
+		lp = q.raw(0).Clone()
+		for r := 1; r < q.hi-q.lo; r++ {
+			lp.Concat(q.view(r))
 		}
 	}
 	q.Clear()
@@ -511,4 +697,5 @@ func (q *Quicklist) AppendNode(lp listpack.Listpack) {
 	}
 	q.insertNode(q.hi-q.lo, lp)
 	q.count += lp.Len()
+	q.settle(0, -1)
 }

@@ -184,3 +184,14 @@ func lzfDecompress(out, in []byte) error {
 	}
 	return nil
 }
+
+// LZFCompress appends the LZF compression of in to dst, giving up (ok
+// false) when it would take more than maxOut bytes: what Redis's
+// quicklist compresses inner list nodes with, too.
+func LZFCompress(dst, in []byte, maxOut int) (out []byte, ok bool) {
+	return lzfCompress(dst, in, maxOut)
+}
+
+// LZFDecompress decompresses in into out, which must be exactly the
+// original length.
+func LZFDecompress(out, in []byte) error { return lzfDecompress(out, in) }
