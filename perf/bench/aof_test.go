@@ -129,6 +129,12 @@ func aofTestRows(t *testing.T) ([]Row, []Target) {
 	s := func(rps, p99 float64) []Sample {
 		return []Sample{{Test: "SET", RPS: rps, AvgMs: p99 / 3, P50Ms: p99 / 2, P99Ms: p99, MaxMs: p99 * 2}}
 	}
+	// cpu is s with the server's CPU time per request measured.
+	cpu := func(rps, p99, us float64) []Sample {
+		ss := s(rps, p99)
+		ss[0].CPUUsPerOp = us
+		return ss
+	}
 	runs := []Run{
 		{Repeat: 1, Server: "redis", Workload: "p1", Samples: s(100, 1)},
 		{Repeat: 1, Server: "shoal-uring", Workload: "p1", Samples: s(120, 0.5)},
@@ -137,9 +143,9 @@ func aofTestRows(t *testing.T) ([]Row, []Target) {
 		{Repeat: 1, Server: "redis/aof-always", Workload: "p1", Samples: s(40, 3)},
 		{Repeat: 1, Server: "shoal-uring/aof-always", Workload: "p1", Samples: s(36, 4)},
 		{Repeat: 1, Server: "redis", Workload: "p30", Samples: s(1000, 2)},
-		{Repeat: 1, Server: "shoal-uring", Workload: "p30", Samples: s(1500, 2)},
+		{Repeat: 1, Server: "shoal-uring", Workload: "p30", Samples: cpu(1500, 2, 1.0)},
 		{Repeat: 1, Server: "redis/aof-everysec", Workload: "p30", Samples: s(800, 3)},
-		{Repeat: 1, Server: "shoal-uring/aof-everysec", Workload: "p30", Samples: s(1200, 3)},
+		{Repeat: 1, Server: "shoal-uring/aof-everysec", Workload: "p30", Samples: cpu(1200, 3, 1.15)},
 		{Repeat: 1, Server: "redis/aof-always", Workload: "p30", Samples: s(500, 5)},
 		{Repeat: 1, Server: "shoal-uring/aof-always", Workload: "p30", Error: "bench: shoal-uring/aof-always exited"},
 	}
@@ -172,6 +178,16 @@ func TestAggregateAOF(t *testing.T) {
 	}
 	if last := rows[len(rows)-1]; last.Runs != 0 || last.Failed != 1 {
 		t.Errorf("failed row: %+v", last)
+	}
+	for _, r := range rows {
+		cpu := deref(r.NoAOFCPURatio)
+		if r.Workload == "p30" && r.Server == "shoal-uring/aof-everysec" {
+			if !closeRatios(cpu, 1.15) || r.CPUUsPerOp.Median != 1.15 {
+				t.Errorf("%s %s: CPU %v us/op, %v of no AOF's; want 1.15, 1.15", r.Workload, r.Server, r.CPUUsPerOp.Median, cpu)
+			}
+		} else if cpu != nil {
+			t.Errorf("%s %s: CPU ratio %v without a measurement", r.Workload, r.Server, cpu)
+		}
 	}
 }
 

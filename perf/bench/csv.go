@@ -22,6 +22,10 @@ type Sample struct {
 	P95Ms float64 `json:"p95_ms"`
 	P99Ms float64 `json:"p99_ms"`
 	MaxMs float64 `json:"max_ms"`
+	// CPUUsPerOp is the CPU time the server's processes used during the
+	// run, per request, in microseconds (from /proc/PID/stat); 0 when not
+	// measured (runs of more than one test, memtier).
+	CPUUsPerOp float64 `json:"cpu_us_per_op,omitempty"`
 }
 
 // csvColumns maps redis-benchmark's CSV header names to Sample fields.

@@ -75,3 +75,41 @@ func readProcStatus(pid int) (ProcStatus, error) {
 	}
 	return parseProcStatus(b)
 }
+
+// clockTicks is USER_HZ, the unit of /proc/PID/stat's times: 100 on every
+// Linux architecture Go runs on.
+const clockTicks = 100
+
+// parseProcCPU returns utime+stime, in seconds, from the text of
+// /proc/PID/stat: every thread of the process, including those the
+// kernel runs for it (io_uring's workers). The fields are counted after
+// the command name, which is in parentheses and may hold spaces.
+func parseProcCPU(b []byte) (float64, error) {
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("bench: /proc stat without a command name")
+	}
+	f := bytes.Fields(b[i+1:])
+	// After the name: state (field 3) ... utime (14), stime (15).
+	if len(f) < 13 {
+		return 0, fmt.Errorf("bench: /proc stat with %d fields after the name", len(f))
+	}
+	var ticks int64
+	for _, s := range f[11:13] {
+		n, err := strconv.ParseInt(string(s), 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("bench: /proc stat time %q: %w", s, err)
+		}
+		ticks += n
+	}
+	return float64(ticks) / clockTicks, nil
+}
+
+// readProcCPU reads the CPU time a process has used so far, in seconds.
+func readProcCPU(pid int) (float64, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, fmt.Errorf("bench: %w", err)
+	}
+	return parseProcCPU(b)
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"testing"
+	"time"
 )
 
 const sampleStatus = "Name:\tredis-server\nUmask:\t0022\nState:\tS (sleeping)\nVmPeak:\t  70640 kB\n" +
@@ -50,4 +51,32 @@ func TestReadProcStatusSelf(t *testing.T) {
 	if _, err := readProcStatus(-1); err == nil {
 		t.Error("readProcStatus(-1) succeeded")
 	}
+}
+
+func TestParseProcCPU(t *testing.T) {
+	// A command name with spaces and a parenthesis, utime 250, stime 50.
+	stat := "4242 (shoal (x) y) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 5 0 1 2 3\n"
+	got, err := parseProcCPU([]byte(stat))
+	if err != nil || got != 3.0 {
+		t.Fatalf("parseProcCPU = %v, %v; want 3 s", got, err)
+	}
+	for _, bad := range []string{"4242 shoal S 1", "4242 (shoal) S 1 2 3", "4242 (shoal) S 1 4242 4242 0 -1 4194560 100 0 0 0 x 50 0"} {
+		if _, err := parseProcCPU([]byte(bad)); err == nil {
+			t.Errorf("parseProcCPU(%q) succeeded", bad)
+		}
+	}
+	// The test's own process, once it has used a few clock ticks.
+	x := 0
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); {
+		for i := range 1_000_000 {
+			x += i
+		}
+		if self, err := readProcCPU(os.Getpid()); err != nil || self > 0 {
+			if err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+	}
+	t.Fatalf("readProcCPU(self) still 0 after 2 s of work (%d)", x)
 }

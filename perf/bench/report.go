@@ -40,9 +40,21 @@ var benchColumns = []column{
 
 // aofColumns are the measured columns of the --aof table: the benchmark
 // table's without the ceiling (none runs), with the ops/s as a ratio of
-// the same server's without the AOF.
+// the same server's without the AOF, and the server's CPU time per SET,
+// alone and as that ratio.
 var aofColumns = append(slices.Clone(benchColumns[:len(benchColumns)-1]),
-	column{"ops/s vs no AOF", func(r Row) string { return formatRatio(r.NoAOFRatio) }})
+	column{"ops/s vs no AOF", func(r Row) string { return formatRatio(r.NoAOFRatio) }},
+	column{"CPU us/op", func(r Row) string { return formatCPU(r.CPUUsPerOp.Median) }},
+	column{"CPU vs no AOF", func(r Row) string { return formatRatio(r.NoAOFCPURatio) }})
+
+// formatCPU is a CPU time per request in microseconds, "-" when not
+// measured.
+func formatCPU(us float64) string {
+	if us <= 0 {
+		return "-"
+	}
+	return strconv.FormatFloat(us, 'f', 3, 64)
+}
 
 func columnNames(cols []column) []string {
 	names := make([]string, len(cols))

@@ -113,6 +113,11 @@ type Row struct {
 	CeilingRatio *float64 `json:"ceiling_ratio,omitempty"` // ops/s as a fraction of the ceiling's
 	NoAOF        string   `json:"no_aof,omitempty"`        // the same server without the AOF
 	NoAOFRatio   *float64 `json:"no_aof_ratio,omitempty"`  // ops/s over NoAOF's
+	// CPUUsPerOp is the server's CPU time per request (zero when not
+	// measured); NoAOFCPURatio is it over NoAOF's. On a shared machine it
+	// varies less than ops/s, which every stall of the host moves.
+	CPUUsPerOp    Spread   `json:"cpu_us_per_op"`
+	NoAOFCPURatio *float64 `json:"no_aof_cpu_ratio,omitempty"`
 }
 
 // clientOf is the client of a run or row; schema 1 files name none.
@@ -220,14 +225,21 @@ func summarizeRow(workload, test, srv string, ss []Sample, failed int) Row {
 		}
 		return summarize(xs)
 	}
+	var cpu []float64 // the runs that measured it
+	for _, s := range ss {
+		if s.CPUUsPerOp > 0 {
+			cpu = append(cpu, s.CPUUsPerOp)
+		}
+	}
 	return Row{
 		Workload: workload, Test: test, Server: srv, Runs: len(ss), Failed: failed,
-		RPS:   pick(func(s Sample) float64 { return s.RPS }),
-		AvgMs: pick(func(s Sample) float64 { return s.AvgMs }),
-		P50Ms: pick(func(s Sample) float64 { return s.P50Ms }),
-		P95Ms: pick(func(s Sample) float64 { return s.P95Ms }),
-		P99Ms: pick(func(s Sample) float64 { return s.P99Ms }),
-		MaxMs: pick(func(s Sample) float64 { return s.MaxMs }),
+		RPS:        pick(func(s Sample) float64 { return s.RPS }),
+		AvgMs:      pick(func(s Sample) float64 { return s.AvgMs }),
+		P50Ms:      pick(func(s Sample) float64 { return s.P50Ms }),
+		P95Ms:      pick(func(s Sample) float64 { return s.P95Ms }),
+		P99Ms:      pick(func(s Sample) float64 { return s.P99Ms }),
+		MaxMs:      pick(func(s Sample) float64 { return s.MaxMs }),
+		CPUUsPerOp: summarize(cpu),
 	}
 }
 
@@ -267,6 +279,9 @@ func addRatios(rows []Row, ceiling map[string]string) {
 		if r.NoAOF != "" {
 			if off, found := ok[key{c, r.Workload, r.Test, r.NoAOF}]; found {
 				r.NoAOFRatio = ratio(r.RPS.Median, off.RPS.Median)
+				if r.CPUUsPerOp.Median > 0 {
+					r.NoAOFCPURatio = ratio(r.CPUUsPerOp.Median, off.CPUUsPerOp.Median)
+				}
 			}
 		}
 	}

@@ -273,6 +273,19 @@ type deployment struct {
 	nodes  []NodeInfo
 }
 
+// cpuSeconds is the CPU time the deployment's processes have used so far;
+// ok is false when it cannot be read.
+func (d *deployment) cpuSeconds() (total float64, ok bool) {
+	for _, p := range d.procs {
+		s, err := readProcCPU(p.pid)
+		if err != nil {
+			return 0, false
+		}
+		total += s
+	}
+	return total, len(d.procs) > 0
+}
+
 // hostAddr is host:port on the loopback address servers listen on.
 func hostAddr(port int) string { return net.JoinHostPort(host, strconv.Itoa(port)) }
 
@@ -565,9 +578,13 @@ func (h *harness) session(ctx context.Context, rep int, t Target) {
 						continue
 					}
 				}
+				cpu0, cpuOK := d.cpuSeconds()
 				r := h.runBenchmark(ctx, d, w)
 				if ctx.Err() != nil {
 					return // interrupted: not a result
+				}
+				if cpu1, ok := d.cpuSeconds(); ok && cpuOK && len(r.Samples) == 1 && w.Requests > 0 {
+					r.Samples[0].CPUUsPerOp = (cpu1 - cpu0) * 1e6 / float64(w.Requests)
 				}
 				h.afterAOFRun(ctx, d, &r)
 				record(r)
