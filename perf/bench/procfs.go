@@ -80,22 +80,24 @@ func readProcStatus(pid int) (ProcStatus, error) {
 // Linux architecture Go runs on.
 const clockTicks = 100
 
-// parseProcCPU returns utime+stime, in seconds, from the text of
-// /proc/PID/stat: every thread of the process, including those the
-// kernel runs for it (io_uring's workers). The fields are counted after
-// the command name, which is in parentheses and may hold spaces.
+// parseProcCPU returns utime+stime+cutime+cstime, in seconds, from the
+// text of /proc/PID/stat: every thread of the process, including those
+// the kernel runs for it (io_uring's workers), and its children once
+// reaped (redis-server's forked rewrite or save). The fields are counted
+// after the command name, which is in parentheses and may hold spaces.
 func parseProcCPU(b []byte) (float64, error) {
 	i := bytes.LastIndexByte(b, ')')
 	if i < 0 {
 		return 0, fmt.Errorf("bench: /proc stat without a command name")
 	}
 	f := bytes.Fields(b[i+1:])
-	// After the name: state (field 3) ... utime (14), stime (15).
-	if len(f) < 13 {
+	// After the name: state (field 3) ... utime (14), stime (15), cutime
+	// (16), cstime (17).
+	if len(f) < 15 {
 		return 0, fmt.Errorf("bench: /proc stat with %d fields after the name", len(f))
 	}
 	var ticks int64
-	for _, s := range f[11:13] {
+	for _, s := range f[11:15] {
 		n, err := strconv.ParseInt(string(s), 10, 64)
 		if err != nil {
 			return 0, fmt.Errorf("bench: /proc stat time %q: %w", s, err)

@@ -54,13 +54,14 @@ func TestReadProcStatusSelf(t *testing.T) {
 }
 
 func TestParseProcCPU(t *testing.T) {
-	// A command name with spaces and a parenthesis, utime 250, stime 50.
-	stat := "4242 (shoal (x) y) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 5 0 1 2 3\n"
+	// A command name with spaces and a parenthesis, utime 250, stime 50,
+	// children's 30 and 70.
+	stat := "4242 (shoal (x) y) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 50 30 70 20 0 5 0 1 2 3\n"
 	got, err := parseProcCPU([]byte(stat))
-	if err != nil || got != 3.0 {
-		t.Fatalf("parseProcCPU = %v, %v; want 3 s", got, err)
+	if err != nil || got != 4.0 {
+		t.Fatalf("parseProcCPU = %v, %v; want 4 s", got, err)
 	}
-	for _, bad := range []string{"4242 shoal S 1", "4242 (shoal) S 1 2 3", "4242 (shoal) S 1 4242 4242 0 -1 4194560 100 0 0 0 x 50 0"} {
+	for _, bad := range []string{"4242 shoal S 1", "4242 (shoal) S 1 2 3", "4242 (shoal) S 1 4242 4242 0 -1 4194560 100 0 0 0 x 50 0 0"} {
 		if _, err := parseProcCPU([]byte(bad)); err == nil {
 			t.Errorf("parseProcCPU(%q) succeeded", bad)
 		}
