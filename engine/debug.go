@@ -556,7 +556,7 @@ func debugQuicklistCmd(s *Shard, c *Client, argv [][]byte) {
 	logf("warning", "{count : %d}", l.Len())
 	logf("warning", "{len : %d}", l.NodeCount())
 	logf("warning", "{fill : %d}", l.Fill())
-	logf("warning", "{compress : 0}")
+	logf("warning", "{compress : %d}", l.CompressDepth())
 	for i := range l.NodeCount() {
 		n := l.Node(i)
 		logf("warning", "{quicklist node %d} {container : PACKED} {recompress: 0} {size %d} {count %d}", i, n.Size(), n.Len())

@@ -44,11 +44,11 @@ func (l *listObj) copyValue() any {
 // LRANGE. O(nodes + n).
 func (l *listObj) replyRange(c *Client, first, n int) {
 	for i := 0; i < l.NodeCount() && n > 0; i++ {
-		lp := l.Node(i)
-		if first >= lp.Len() {
-			first -= lp.Len()
+		if c := l.NodeLen(i); first >= c {
+			first -= c // skipped without decompressing it
 			continue
 		}
+		lp := l.Node(i)
 		p, ok := lp.Seek(first)
 		first = 0
 		for ; ok && n > 0; p, ok = lp.Next(p) {

@@ -184,7 +184,7 @@ func listUsage(l *listObj, samples int64) int {
 	}
 	sum := 0
 	for i := range int(samples) {
-		sum += l.Node(i).AllocSize()
+		sum += l.NodeAllocSize(i)
 	}
 	return nodes*quicklistNodeSize + int(float64(sum)/float64(samples)*float64(nodes))
 }

@@ -141,6 +141,19 @@ func (q *Quicklist) NodeCount() int { return q.hi - q.lo }
 // decompress a compressed node into a copy.
 func (q *Quicklist) Node(i int) *listpack.Listpack { return q.view(i) }
 
+// NodeLen returns the number of entries of node i, compressed or not.
+// O(1).
+func (q *Quicklist) NodeLen(i int) int { return q.nodeLen(i) }
+
+// NodeAllocSize returns the bytes node i holds as it is kept: its
+// compressed form when compressed. O(1).
+func (q *Quicklist) NodeAllocSize(i int) int {
+	if z := q.zNode(q.lo + i); z != nil {
+		return cap(z.z)
+	}
+	return q.ns[q.lo+i].AllocSize()
+}
+
 // nodeLen is the number of entries of node r. O(1).
 func (q *Quicklist) nodeLen(r int) int {
 	if z := q.zNode(q.lo + r); z != nil {
