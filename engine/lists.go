@@ -991,6 +991,7 @@ func lremCmd(s *Shard, c *Client, argv [][]byte) {
 			}
 		}
 	}
+	it.Done()
 	s.dirty += removed
 	if removed > 0 {
 		s.notify(notifyList, "lrem", argv[1])

@@ -18,6 +18,27 @@ type Iter struct {
 	// compressed node; viewNode is -1 otherwise.
 	view     listpack.Listpack
 	viewNode int
+	// dirty: Delete made node `node` raw and changed it; it is compressed
+	// again when the iterator leaves it or at Done, not after every
+	// deletion (LREM in one node costs one decompression, as in Redis).
+	dirty bool
+}
+
+// Done ends an iteration that deleted: the node it was in is compressed
+// again if it should be. Calling it after any iteration is harmless.
+func (it *Iter) Done() {
+	if it.dirty {
+		it.dirty = false
+		it.q.settle(it.node, it.node)
+	}
+}
+
+// left is called when the iterator moves off node r.
+func (it *Iter) left(r int) {
+	if it.dirty {
+		it.dirty = false
+		it.q.settle(r, r)
+	}
 }
 
 // at returns node r to read, decompressed into it.view when compressed.
@@ -60,11 +81,13 @@ func (it *Iter) Next() (listpack.Value, bool) {
 	if it.fwd {
 		if it.pos, ok = n.Next(it.pos); !ok {
 			it.node++
+			it.left(it.node - 1)
 			it.pos = listpack.HeaderSize
 		}
 	} else {
 		if it.pos, ok = n.Prev(it.pos); !ok {
 			it.node--
+			it.left(it.node + 1)
 			if it.node >= 0 {
 				it.pos, _ = it.at(it.node).Last()
 			}
@@ -83,8 +106,21 @@ func (it *Iter) Delete() {
 		panic("quicklist: Iter.Delete without a current element")
 	}
 	it.curNode = -1
-	it.viewNode = -1 // node numbers and contents change
-	defer q.settle(r-3, r+3)
+	if it.viewNode == r && q.zNode(q.lo+r) != nil {
+		// The copy being read becomes the node: no second decompression.
+		q.ns[q.lo+r], q.zs[q.lo+r] = it.view, zNode{}
+	}
+	it.view, it.viewNode = listpack.Listpack{}, -1 // node numbers and contents change
+	// Nodes merged around r are compressed again at once; the node the
+	// iterator is in stays raw until it leaves it (dirty).
+	defer func() {
+		if it.node == r && it.node < q.hi-q.lo {
+			it.dirty = true
+			q.settleExcept(r-3, r+3, r)
+		} else {
+			q.settle(r-3, r+3)
+		}
+	}()
 	n := q.raw(r)
 	if n.Len() == 1 {
 		q.removeNode(r)
@@ -103,7 +139,7 @@ func (it *Iter) Delete() {
 		}
 		// Merge the node into the visited one before it.
 		if r > 0 {
-			prevSize := q.raw(r - 1).Size()
+			prevSize := q.nodeSize(r - 1)
 			if q.tryMerge(r - 1) {
 				switch it.node {
 				case r:

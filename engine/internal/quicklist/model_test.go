@@ -344,6 +344,50 @@ func TestCompressDepth(t *testing.T) {
 	}
 }
 
+// TestCompressedDeleteThroughIter removes every other element of a
+// compressed list through an iterator, both ways, as LREM does: each node
+// is decompressed a few times at most (read, merged), not once per
+// deletion (there are 2,000), the list matches
+// the model, and after Done every inner node is compressed again.
+func TestCompressedDeleteThroughIter(t *testing.T) {
+	for _, fwd := range []bool{true, false} {
+		q := New(-2)
+		q.SetCompressDepth(1)
+		var m [][]byte
+		for i := range 4000 {
+			v := []byte(fmt.Sprintf("%d-%s", i%2, bytes.Repeat([]byte("y"), 60)))
+			q.PushTail(v)
+			if i%2 == 1 {
+				m = append(m, v)
+			}
+		}
+		nodes := q.NodeCount()
+		q.decompressions = 0
+		start := 0
+		if !fwd {
+			start = -1
+		}
+		it := q.Iter(start, fwd)
+		for {
+			v, ok := it.Next()
+			if !ok {
+				break
+			}
+			if v.Bytes(nil)[0] == '0' {
+				it.Delete()
+			}
+		}
+		it.Done()
+		if q.decompressions > 3*nodes {
+			t.Errorf("forward %v: %d decompressions for %d nodes", fwd, q.decompressions, nodes)
+		}
+		check(t, q, m)
+		if want := q.NodeCount() - 2; q.Compressed() != want {
+			t.Errorf("forward %v: %d of %d nodes compressed after Done, want %d", fwd, q.Compressed(), q.NodeCount(), want)
+		}
+	}
+}
+
 // TestLongPushPop exercises the node deque's growth, recentering and
 // shrinking over many nodes.
 func TestLongPushPop(t *testing.T) {

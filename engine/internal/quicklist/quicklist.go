@@ -72,6 +72,8 @@ type Quicklist struct {
 	count  int // elements in all nodes
 	fill   int
 	depth  int // list-compress-depth: nodes kept raw at each end; 0: none compressed
+
+	decompressions int // nodes decompressed so far (tests bound the work)
 }
 
 // zNode is a compressed node: z is the LZF compression of the listpack's
@@ -193,6 +195,7 @@ func (q *Quicklist) view(r int) *listpack.Listpack {
 }
 
 func (q *Quicklist) decompress(z *zNode) listpack.Listpack {
+	q.decompressions++
 	b := make([]byte, z.size)
 	if err := rdb.LZFDecompress(b, z.z); err != nil {
 		panic("quicklist: a compressed node does not decompress: " + err.Error())
@@ -226,16 +229,25 @@ func (q *Quicklist) compress(r int) {
 // settle compresses, after a change around nodes [a, b], the inner nodes
 // among them and the nodes just inside the raw ends, which a change at an
 // end moves inward. O(nodes changed + their sizes).
-func (q *Quicklist) settle(a, b int) {
+func (q *Quicklist) settle(a, b int) { q.settleExcept(a, b, -1) }
+
+// settleExcept is settle leaving node skip as it is (an iterator's
+// current node, which it keeps raw while it deletes in it).
+func (q *Quicklist) settleExcept(a, b, skip int) {
 	if q.depth == 0 {
 		return
 	}
 	nn := q.hi - q.lo
-	for r := max(a, 0); r <= min(b, nn-1); r++ {
-		q.compress(r)
+	for _, r := range [...]int{q.depth, nn - 1 - q.depth} {
+		if r != skip {
+			q.compress(r)
+		}
 	}
-	q.compress(q.depth)
-	q.compress(nn - 1 - q.depth)
+	for r := max(a, 0); r <= min(b, nn-1); r++ {
+		if r != skip {
+			q.compress(r)
+		}
+	}
 }
 
 // Fill returns the node size limit in list-max-listpack-size form. O(1).
@@ -273,9 +285,18 @@ func (q *Quicklist) allowInsert(n *listpack.Listpack, sz int) bool {
 	return q.sizeFits(n.Size()+sz+sizeEstimateOverhead, n.Len()+1)
 }
 
-// allowMerge reports whether nodes a and b may become one.
-func (q *Quicklist) allowMerge(a, b *listpack.Listpack) bool {
-	return q.sizeFits(a.Size()+b.Size()-listpack.EmptySize, a.Len()+b.Len())
+// allowMerge reports whether nodes r and r+1 may become one, from their
+// sizes alone (a compressed node stays compressed).
+func (q *Quicklist) allowMerge(r int) bool {
+	return q.sizeFits(q.nodeSize(r)+q.nodeSize(r+1)-listpack.EmptySize, q.nodeLen(r)+q.nodeLen(r+1))
+}
+
+// nodeSize is the listpack size of node r, compressed or not. O(1).
+func (q *Quicklist) nodeSize(r int) int {
+	if z := q.zNode(q.lo + r); z != nil {
+		return z.size
+	}
+	return q.ns[q.lo+r].Size()
 }
 
 // ---- ends -------------------------------------------------------------
@@ -550,10 +571,10 @@ func (q *Quicklist) tryMerge(r int) bool {
 	if r < 0 || r+1 >= q.hi-q.lo {
 		return false
 	}
-	a, b := q.raw(r), q.raw(r+1)
-	if !q.allowMerge(a, b) {
+	if !q.allowMerge(r) {
 		return false
 	}
+	a, b := q.raw(r), q.raw(r+1)
 	if a.Len() >= b.Len() {
 		a.Concat(b)
 		q.removeNode(r + 1)
