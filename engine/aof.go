@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -57,8 +58,9 @@ const (
 )
 
 type aofState struct {
-	aofBuf        // records not yet written (aofbuf.go)
-	selected bool // SELECT 0 written since the current incr file began
+	aofBuf            // records not yet written (aofbuf.go)
+	st       aofStage // large writes go direct through the stage (aofdirect.go)
+	selected bool     // SELECT 0 written since the current incr file began
 
 	dir   string // absolute path of appenddirname
 	names aofNames
@@ -148,7 +150,7 @@ func (s *Shard) AOFSynced() uint64 { return s.aof.synced }
 // calls LoadStep until it is done. It fails when the AOF directory cannot
 // be read or is not valid; nothing on disk is changed then.
 func (s *Shard) StartPersistence() error {
-	s.aof.fd = -1
+	s.aof.fd, s.aof.st.dfd = -1, -1
 	if !s.Config.AppendOnly {
 		return nil
 	}
@@ -304,7 +306,8 @@ func (s *Shard) aofOpenForWriting() error {
 
 // aofOpenIncr makes name the current incr file, positioned at its end.
 func (s *Shard) aofOpenIncr(name string) error {
-	fd, err := unix.Open(filepath.Join(s.aof.dir, name), unix.O_WRONLY|unix.O_CREAT|unix.O_CLOEXEC, 0o644)
+	path := filepath.Join(s.aof.dir, name)
+	fd, err := unix.Open(path, unix.O_RDWR|unix.O_CREAT|unix.O_CLOEXEC, 0o644)
 	if err != nil {
 		return fmt.Errorf("Can't open the append-only file %s: %w", name, err)
 	}
@@ -313,15 +316,36 @@ func (s *Shard) aofOpenIncr(name string) error {
 		unix.Close(fd)
 		return err
 	}
-	if s.aof.fd >= 0 {
-		s.aof.retired = append(s.aof.retired, s.aof.fd)
-	}
+	s.aof.retireFiles()
 	s.aof.fd, s.aof.off = fd, st.Size
+	s.aof.st.dfd = openDirect(path, fd)
+	s.aof.st.reset()
 	s.aof.fdStart = int64(s.aof.taken) - st.Size
 	s.aof.drop.done = 0
 	s.aof.selected = false
 	return syncDir(s.aof.dir)
 }
+
+// retireFiles puts the current incr file's descriptors on the retired
+// list (closed once no operation names them). The stage must hold nothing
+// unwritten.
+func (a *aofState) retireFiles() {
+	if a.fd >= 0 {
+		a.retired = append(a.retired, a.fd)
+	}
+	if a.st.dfd >= 0 {
+		a.retired = append(a.retired, a.st.dfd)
+	}
+	a.fd, a.st.dfd = -1, -1
+	a.st.reset()
+}
+
+// pendingWrite says whether a write handed out is still to be completed
+// (in flight, or failed and to be tried again).
+func (a *aofState) pendingWrite() bool { return len(a.writing) > 0 || a.st.unwritten() > 0 }
+
+// inflightLen is what the write in flight adds to the file when whole.
+func (a *aofState) inflightLen() int { return a.writingLen() + a.st.writingLen() }
 
 // aofSize is aof_current_size: base plus every incr file, written or not.
 func (s *Shard) aofSize() int64 {
@@ -341,6 +365,13 @@ func (s *Shard) AOFNextWrite() (fd int, off int64, iov []unix.Iovec, ok bool) {
 		return 0, 0, nil, false
 	}
 	if len(a.writing) == 0 {
+		if fd, off, p, ok := s.stageNext(); ok {
+			a.inflight = true
+			a.writeFD = a.fd
+			a.iov = append(a.iov[:0], unix.Iovec{Base: unsafe.SliceData(p)})
+			a.iov[0].SetLen(len(p))
+			return fd, off, a.iov, true
+		}
 		if a.fed() == 0 {
 			return 0, 0, nil, false
 		}
@@ -375,11 +406,19 @@ func (s *Shard) AOFWriteDone(n int, err syscall.Errno) {
 		s.aofWriteFailed(err)
 		return
 	}
-	a.written += uint64(n)
-	a.writeOff += int64(n)
-	a.advance(n)
-	if len(a.writing) > 0 {
-		return // a short write: the rest goes next
+	if a.st.wend > 0 {
+		added, whole := a.st.stageDone(n)
+		a.written += uint64(added)
+		if !whole {
+			return // a short write: the rest goes next
+		}
+	} else {
+		a.written += uint64(n)
+		a.writeOff += int64(n)
+		a.advance(n)
+		if len(a.writing) > 0 {
+			return // a short write: the rest goes next
+		}
 	}
 	if a.writeErr != 0 {
 		logf("warning", "AOF write error looks solved, Redis can write again.")
@@ -448,7 +487,7 @@ func (s *Shard) AOFSyncNow(fd int) int {
 	a.syncInflight = true
 	a.syncTarget = a.written
 	if a.inflight {
-		a.syncTarget = a.written + uint64(a.writingLen())
+		a.syncTarget = a.written + uint64(a.inflightLen())
 	}
 	a.syncStart = s.nowMs
 	return fd
@@ -464,7 +503,7 @@ func (s *Shard) AOFSyncDone(err syscall.Errno) {
 	switch err {
 	case 0:
 		a.synced = max(a.synced, min(a.syncTarget, a.written))
-		if a.writeErr != 0 && len(a.writing) == 0 {
+		if a.writeErr != 0 && !a.pendingWrite() {
 			logf("warning", "AOF write error looks solved, Redis can write again.")
 			a.writeErr = 0
 		}
@@ -580,10 +619,12 @@ func (s *Shard) AOFFlushSync(final bool) {
 // written or a write fails (tried once more, at once, when final).
 func (s *Shard) aofWriteOut(final bool) {
 	a := &s.aof
+	a.st.final = final
+	defer func() { a.st.final = false }()
 	for {
 		fd, off, p, ok := s.AOFNextWrite()
 		if !ok {
-			if final && a.writeErr != 0 && len(a.writing) > 0 {
+			if final && a.writeErr != 0 && a.pendingWrite() {
 				a.retryAt = 0 // one last try
 				if fd, off, p, ok = s.AOFNextWrite(); !ok {
 					return
@@ -683,7 +724,7 @@ func (s *Shard) StopPersistence() {
 	if a.fd < 0 {
 		return
 	}
-	a.inflight, a.syncInflight = false, false
+	a.inflight, a.syncInflight, a.drop.inflight = false, false, false
 	if a.rw != nil {
 		s.abortRewrite("the shard is shutting down")
 	}
@@ -692,9 +733,8 @@ func (s *Shard) StopPersistence() {
 		time.Sleep(time.Millisecond)
 	}
 	a.waitRemoved()
+	a.retireFiles()
 	a.closeRetired()
-	unix.Close(a.fd)
-	a.fd = -1
 	s.prop.on = false
 }
 
@@ -725,13 +765,8 @@ func (s *Shard) setAppendonly(on bool) error {
 			s.abortRewrite("appendonly was turned off")
 		}
 		s.AOFFlushSync(true)
+		a.retireFiles()
 		a.closeRetired()
-		if !a.inflight && !a.syncInflight && !a.bgSyncing.Load() {
-			unix.Close(a.fd)
-		} else {
-			a.retired = append(a.retired, a.fd)
-		}
-		a.fd = -1
 		s.prop.on = false
 		a.discard()
 		return nil
@@ -775,7 +810,7 @@ func (s *Shard) infoAOF(w *infoWriter) {
 		w.kv("aof_current_size", s.aofSize())
 		w.kv("aof_base_size", a.rwBase)
 		w.kv("aof_pending_rewrite", boolInt(a.rwAsk))
-		w.kv("aof_buffer_length", a.unwritten())
+		w.kv("aof_buffer_length", a.unwritten()+a.st.unwritten())
 		w.kv("aof_pending_bio_fsync", boolInt(a.syncInflight || a.bgSyncing.Load()))
 		w.kv("aof_delayed_fsync", a.delayed)
 		rwMem := 0
@@ -863,6 +898,11 @@ func (s *Shard) aofReload() error {
 		a.man = m
 	}
 	if a.fd >= 0 {
+		if st := &a.st; st.unwritten() > 0 {
+			if err := pwriteAll(a.fd, st.buf[st.in:st.n], st.base+int64(st.in)); err != nil {
+				return err
+			}
+		}
 		off := a.writeOff
 		for _, p := range a.writing {
 			if err := pwriteAll(a.writeFD, p, off); err != nil {

@@ -84,7 +84,7 @@ func snapshot(s *Shard) string {
 
 // aofShard makes a shard on a fake clock keeping its AOF in a temporary
 // directory (appenddirname absolute), started.
-func aofShard(t *testing.T, dir string, now *int64, fsync string) *Shard {
+func aofShard(t testing.TB, dir string, now *int64, fsync string) *Shard {
 	t.Helper()
 	cfg := DefaultConfig()
 	cfg.AppendOnly = true

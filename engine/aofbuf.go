@@ -140,13 +140,18 @@ func (b *aofBuf) advance(n int) {
 		return
 	}
 	for i, c := range b.wchunks {
-		if cap(c) == aofChunk && len(b.pool) < aofPoolMax {
-			b.pool = append(b.pool, c[:0])
-		}
+		b.free(c)
 		b.wchunks[i] = nil
 	}
 	b.wchunks = b.wchunks[:0]
 	clear(b.iov)
+}
+
+// free returns a written chunk to the free list.
+func (b *aofBuf) free(c []byte) {
+	if cap(c) == aofChunk && len(b.pool) < aofPoolMax {
+		b.pool = append(b.pool, c[:0])
+	}
 }
 
 // discard forgets everything fed and not handed to the writer (appendonly

@@ -128,7 +128,7 @@ func NewShard(cfg *Config) *Shard {
 		rng:        uint64(now.UnixNano()) | 1,
 	}
 	s.runID = s.randomHex(40)
-	s.aof.fd = -1
+	s.aof.fd, s.aof.st.dfd = -1, -1
 	if cfg.ClusterEnabled {
 		if cfg.Cluster == nil {
 			panic("engine: cluster mode without a cluster configuration: call Config.LoadCluster before NewShard")

@@ -82,6 +82,7 @@ func newUringBackend(s *Server) (*uringBackend, error) {
 		return nil, err
 	}
 	b := &uringBackend{s: s, ring: ring, bufs: bufs, cqes: make([]uring.CQE, 512), spill: make([]uring.CQE, 512)}
+	s.shard.AOFDirectWrites(true) // the ring's workers wait for the device, not the loop
 	return b, nil
 }
 
