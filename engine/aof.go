@@ -319,7 +319,7 @@ func (s *Shard) aofOpenIncr(name string) error {
 	s.aof.retireFiles()
 	s.aof.fd, s.aof.off = fd, st.Size
 	s.aof.st.dfd = openDirect(path, fd)
-	s.aof.st.reset()
+	s.aof.stageReset()
 	s.aof.fdStart = int64(s.aof.taken) - st.Size
 	s.aof.drop.done = 0
 	s.aof.selected = false
@@ -337,7 +337,7 @@ func (a *aofState) retireFiles() {
 		a.retired = append(a.retired, a.st.dfd)
 	}
 	a.fd, a.st.dfd = -1, -1
-	a.st.reset()
+	a.stageReset()
 }
 
 // pendingWrite says whether a write handed out is still to be completed

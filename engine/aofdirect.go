@@ -11,26 +11,29 @@ import (
 // the copy into the page cache, allocating and charging each page, delayed
 // allocation per block, the writeback at the fsync and dropping the pages
 // again (aofDrop). Large writes therefore go to the file with O_DIRECT,
-// through a second descriptor of the same file: the records are copied
-// into an aligned staging buffer (the stage), whose whole blocks are
-// written directly; the partial block at its end stays staged and is
-// written again, completed, by the next direct write. In a 2-vCPU VM on
-// ext4 this took the AOF's share of the CPU per SET at -P 30 from about
-// 160 ns in the kernel to about 45.
+// through a second descriptor of the same file, from an aligned staging
+// buffer (the stage) that the records are appended to in place (the
+// alias, below). In a 2-vCPU VM on ext4 this took the kernel's share of
+// the CPU per SET at -P 30 from about 160 ns to about 40.
 //
-// The stage mirrors the file from an aligned offset (base): the first in
-// bytes are in the file already (the start of the partial block), the rest
-// are not. A direct write is handed out only when it adds at least
-// aofDirectMin bytes, as a direct write's fixed cost (pinning, a device
-// request: tens of microseconds in a VM) would cost more than the page
-// cache below that. Otherwise what the stage holds beyond in is written
-// buffered through the ordinary descriptor, and the shard goes back to
-// writing its chunks buffered (aofbuf.go) as soon as the stage holds
-// nothing unwritten: a quiet shard writes every turn's records to the page
-// cache at once, as Redis does, and the staged tail of a busy one waits for
-// the next write only (it is in the file no later than the turn after the
-// stream stops). A later direct write over a block that went through the
-// page cache is kept coherent by the kernel.
+// The stage mirrors the file from an aligned offset (base): buf[:in] is in
+// the file already, buf[in:n] is not. A direct write covers the whole
+// blocks from the one holding buf[in] to the last whole one before n; the
+// partial block after it stays staged and is written again, completed, by
+// the next one. The stage is written through from its start towards its
+// end and its live part (from the block holding buf[in]) is moved back to
+// the start when that is small. A direct write is handed out only when it
+// adds at least aofDirectMin bytes, as a direct write's fixed cost
+// (pinning, a device request: tens of microseconds in a VM) would cost
+// more than the page cache below that. Otherwise what the stage holds
+// beyond in is written buffered through the ordinary descriptor, and the
+// shard goes back to writing its chunks buffered (aofbuf.go) once the
+// stage holds nothing unwritten and little is fed: a quiet shard writes
+// every turn's records to the page cache at once, as Redis does, and the
+// staged tail of a busy one waits for the next write only (it is in the
+// file no later than the turn after the stream stops). A later direct
+// write over a block that went through the page cache is kept coherent by
+// the kernel.
 //
 // Direct writes are used with appendfsync everysec and no, where the
 // writer runs them on the ring (a direct write waits for the device, which
@@ -42,10 +45,13 @@ import (
 //
 // Ownership: buf belongs to the engine, except buf[wstart:wend] while a
 // write handed out by AOFNextWrite is in flight (the kernel reads it until
-// AOFWriteDone).
+// AOFWriteDone); buf[n:] is the alias chunk's while there is one (records
+// are appended there during the turn).
 
 const (
-	aofStageCap  = 4 << 20   // bytes the stage takes at most (whole chunks)
+	aofStageCap  = 4 << 20   // the stage's size
+	aofStageLow  = 1 << 20   // an alias is made with at least this much of the stage free
+	aofStageMove = 64 << 10  // compact moves at most this much
 	aofDirectMin = 128 << 10 // least a direct write adds to the file
 	aofAlign     = 4 << 10   // the stage's block: offsets and lengths of direct writes
 )
@@ -61,6 +67,7 @@ type aofStage struct {
 	allowed      bool   // the writer runs direct writes (the ring)
 	final        bool   // a final flush is running: nothing is staged
 	on           bool   // records go through the stage
+	alias        bool   // the oldest chunk fed lies in buf at n (stageAlias)
 }
 
 // openDirect opens path again with O_DIRECT for the stage's writes, or
@@ -104,23 +111,28 @@ func (s *Shard) AOFDirectWrites(on bool) { s.aof.st.allowed = on }
 
 // stageNext hands out the stage's next write, if any: a direct one when
 // the stage is usable and has enough whole blocks beyond what is in the
-// file, else what it holds unwritten, buffered. It first moves what was
-// fed into the stage, starting one when enough was fed. ok false means
-// the chunks are written as they are.
+// file, else what it holds unwritten, buffered. It first takes in what
+// was fed: records appended in place (the alias) cost nothing, chunks are
+// copied; a stage starts when enough was fed. ok false means the chunks
+// are written as they are.
 func (s *Shard) stageNext() (fd int, off int64, p []byte, ok bool) {
 	a := &s.aof
 	st := &a.st
 	usable := s.stageUsable()
+	absorbed := s.stageAbsorb()
 	if st.on && st.unwritten() == 0 && (!usable || a.fed() < aofDirectMin) {
-		st.reset() // the stream stopped: back to the chunks
+		a.stageReset() // the stream stopped: back to the chunks
 	}
 	if usable {
 		if !st.on && a.fed() >= aofDirectMin && !s.stageStart() {
 			usable = false
 		}
 		if st.on {
+			if absorbed == 0 {
+				st.compact()
+			}
 			had := len(a.buf)
-			n := a.drainInto(st.buf[st.n : aofStageCap+aofAlign])
+			n := a.drainInto(st.buf[st.n:])
 			if had > 0 && len(a.buf) == 0 && s.prop.depth > 0 {
 				s.prop.start = 0 // as in AOFNextWrite: the unit's records left unwrapped
 			}
@@ -133,15 +145,78 @@ func (s *Shard) stageNext() (fd int, off int64, p []byte, ok bool) {
 		return 0, 0, nil, false
 	}
 	if end := st.n &^ (aofAlign - 1); usable && end-st.in >= aofDirectMin {
-		st.wstart, st.wend, st.direct = 0, end, true
-		return st.dfd, st.base, st.buf[:end], true
+		lo := st.in &^ (aofAlign - 1)
+		st.wstart, st.wend, st.direct = lo, end, true
+		s.stageAlias()
+		return st.dfd, st.base + int64(lo), st.buf[lo:end], true
 	}
 	if st.n > st.in {
 		st.wstart, st.wend, st.direct = st.in, st.n, false
+		if usable {
+			s.stageAlias()
+		}
 		return a.fd, st.base + int64(st.in), st.buf[st.in:st.n], true
 	}
-	st.reset() // everything staged is in the file: back to the chunks
+	a.stageReset() // everything staged is in the file: back to the chunks
 	return 0, 0, nil, false
+}
+
+// The alias: while a stage runs, the chunk records are appended to is
+// the stage's free part itself (buf[n:]), so what a turn records is
+// staged without a copy. It is the oldest chunk fed (a.buf, or the first
+// sealed one once it filled up): it is made only when nothing else is
+// fed, at the end of stageNext, and taken in first by the next one. A
+// chunk that moved (an append that outgrew it) is no alias any more and
+// is copied as any other.
+
+// stageAlias makes the stage's free part the chunk records go to, when
+// nothing else is fed and enough of the stage is free.
+func (s *Shard) stageAlias() {
+	a := &s.aof
+	st := &a.st
+	if st.alias || len(a.sealed) > 0 || len(a.buf) > 0 || len(st.buf)-st.n < aofStageLow {
+		return
+	}
+	a.free(a.buf)
+	a.buf = st.buf[st.n:st.n:len(st.buf)]
+	st.alias = true
+}
+
+// stageAbsorb takes what was appended to the alias into the stage and
+// ends the alias; it returns the bytes taken.
+func (s *Shard) stageAbsorb() int {
+	a := &s.aof
+	st := &a.st
+	if !st.alias {
+		return 0
+	}
+	st.alias = false
+	sealed := len(a.sealed) > 0
+	c := a.buf
+	if sealed {
+		c = a.sealed[0]
+	}
+	if len(c) == 0 {
+		a.buf = a.chunk()
+		return 0
+	}
+	if unsafe.SliceData(c) != &st.buf[st.n] {
+		return 0 // it moved: copied with the other chunks
+	}
+	if sealed {
+		a.sealed[0] = nil
+		a.sealed = a.sealed[:copy(a.sealed, a.sealed[1:])]
+		a.pending -= len(c)
+	} else {
+		a.buf = a.chunk()
+		if s.prop.depth > 0 {
+			s.prop.start = 0 // as in AOFNextWrite: the unit's records left unwrapped
+		}
+	}
+	st.n += len(c)
+	a.off += int64(len(c))
+	a.taken += uint64(len(c))
+	return len(c)
 }
 
 // stageStart begins staging at the file's end: the stage starts at the
@@ -150,7 +225,7 @@ func (s *Shard) stageStart() bool {
 	a := &s.aof
 	st := &a.st
 	if st.buf == nil {
-		st.buf = stageBuf(aofStageCap + aofAlign)
+		st.buf = stageBuf(aofStageCap)
 	}
 	st.base = a.off &^ (aofAlign - 1)
 	st.in = int(a.off - st.base)
@@ -165,12 +240,40 @@ func (s *Shard) stageStart() bool {
 	return true
 }
 
-// reset leaves staged mode; the stage must hold nothing unwritten.
-func (st *aofStage) reset() { st.on, st.n, st.in = false, 0, 0 }
+// stageReset leaves staged mode; the stage must hold nothing unwritten.
+// What the alias holds moves to a chunk of its own.
+func (a *aofState) stageReset() {
+	st := &a.st
+	if st.alias {
+		st.alias = false
+		p := &a.buf
+		if len(a.sealed) > 0 {
+			p = &a.sealed[0]
+		}
+		c := a.chunk()
+		*p = append(c, *p...)
+	}
+	st.on, st.n, st.in = false, 0, 0
+}
+
+// compact moves the live part of the stage (from the block holding the
+// first byte not in the file) to its start, when that costs little: the
+// stage is written through from its start to its end and moved back
+// whenever its live part is small, which it is once a write took in
+// everything staged and the alias held nothing.
+func (st *aofStage) compact() {
+	lo := st.in &^ (aofAlign - 1)
+	if lo == 0 || st.n-lo > aofStageMove {
+		return
+	}
+	st.n = copy(st.buf, st.buf[lo:st.n])
+	st.in -= lo
+	st.base += int64(lo)
+}
 
 // stageDone records that the stage's write in flight put n bytes in the
-// file and drops the whole blocks in the file from the stage. It returns
-// the bytes the file gained and whether the write was whole.
+// file. It returns the bytes the file gained and whether the write was
+// whole.
 func (st *aofStage) stageDone(n int) (added int, whole bool) {
 	end := st.wstart + n
 	whole = end >= st.wend
@@ -178,11 +281,6 @@ func (st *aofStage) stageDone(n int) (added int, whole bool) {
 	if end > st.in {
 		added = end - st.in
 		st.in = end
-	}
-	if k := st.in &^ (aofAlign - 1); k > 0 {
-		st.n = copy(st.buf, st.buf[k:st.n])
-		st.in -= k
-		st.base += int64(k)
 	}
 	return added, whole
 }
@@ -222,4 +320,18 @@ func stageBuf(n int) []byte {
 	b := m[skip : skip+n : skip+n]
 	unix.Madvise(b, unix.MADV_HUGEPAGE)
 	return b
+}
+
+// memory is INFO's mem_aof_buffer: the chunks and the stage, the alias
+// counted once (as the stage).
+func (a *aofState) memory() int {
+	n := a.memBytes() + cap(a.st.buf)
+	if a.st.alias {
+		c := a.buf
+		if len(a.sealed) > 0 {
+			c = a.sealed[0]
+		}
+		n -= cap(c)
+	}
+	return n
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -162,8 +163,9 @@ func stagedSetup(t *testing.T) (string, *Shard, *Client, *stagedWriter) {
 }
 
 // TestAOFStageTailAfterStream: once a stream stops, the partial block a
-// direct write left staged goes to the file by the next write, buffered;
-// small turns after it are written from the chunks, with nothing staged.
+// direct write left staged goes to the file by the next write, buffered,
+// and so does a small turn's; once nothing is left the stage ends, and
+// small turns are written from the chunks.
 func TestAOFStageTailAfterStream(t *testing.T) {
 	dir, s, c, w := stagedSetup(t)
 	val := string(bytes.Repeat([]byte("v"), 1000))
@@ -187,6 +189,14 @@ func TestAOFStageTailAfterStream(t *testing.T) {
 	}
 	raw(s, c, "SET", "small", "x")
 	model["small"] = "x"
+	if !w.step(false, false) || w.direct != 1 || s.aof.written != s.aof.taken {
+		t.Fatalf("a small turn was not written at once, buffered (%d direct, %d of %d written)", w.direct, s.aof.written, s.aof.taken)
+	}
+	if w.step(false, false) || s.aof.st.on {
+		t.Fatal("the stage stays on after the stream stopped")
+	}
+	raw(s, c, "SET", "small", "y")
+	model["small"] = "y"
 	if !w.step(false, false) || w.chunked != 1 || s.aof.st.on {
 		t.Fatalf("a small turn went through the stage (%d chunk writes, %d staged)", w.chunked, s.aof.st.n)
 	}
@@ -243,4 +253,102 @@ func TestAOFStageFinalAndPolicy(t *testing.T) {
 	if err != nil || st.Size() != s.aof.off {
 		t.Fatalf("incr file: %v, %v bytes, want %d", err, st, s.aof.off)
 	}
+}
+
+// TestAOFStageAlias: during a stream, records are appended to the stage
+// in place (the alias), and the stage is written through and moved back
+// to its start; an alias that fills up is sealed and still taken in
+// without a copy, and one that an append outgrew is copied. The file
+// loads back to the same key space.
+func TestAOFStageAlias(t *testing.T) {
+	dir, s, c, w := stagedSetup(t)
+	model := map[string]string{}
+	set := func(k string, n int, b byte) {
+		v := string(bytes.Repeat([]byte{b}, n))
+		if r := raw(s, c, "SET", k, v); r != "+OK\r\n" {
+			t.Fatalf("SET: %q", r)
+		}
+		model[k] = v
+	}
+	st := &s.aof.st
+	aliased, compacted := 0, 0
+	for round := range 60 { // a stream: 200 KB a turn, one write a turn
+		for i := range 200 {
+			set("s"+strconv.Itoa(i), 1000, byte('a'+round%26))
+		}
+		base := st.base
+		w.step(false, false)
+		if st.base != base {
+			compacted++
+		}
+		if st.alias {
+			aliased++
+		}
+	}
+	if aliased < 40 || compacted == 0 || w.direct < 50 {
+		t.Fatalf("stream: %d of 60 turns aliased, %d compactions, %d direct writes", aliased, compacted, w.direct)
+	}
+	if !st.alias {
+		w.step(false, false)
+	}
+	if !st.alias {
+		t.Fatal("no alias to fill")
+	}
+	for i := range 5000 { // more than the stage holds, with no write
+		set("o"+strconv.Itoa(i), 1000, 'o')
+	}
+	if len(s.aof.sealed) < 2 || unsafe.SliceData(s.aof.sealed[0]) != &st.buf[st.n] {
+		t.Fatalf("the filled alias is not the first sealed chunk (%d sealed)", len(s.aof.sealed))
+	}
+	if m := s.aof.memory(); m > aofStageCap+(aofPoolMax+len(s.aof.sealed)+1)*aofChunk {
+		t.Fatalf("mem_aof_buffer %d counts the alias twice", m)
+	}
+	for w.step(false, false) {
+	}
+	for !st.alias {
+		set("x", 200000, 'x')
+		w.step(false, false)
+	}
+	set("big", len(st.buf)-st.n+1000, 'b') // outgrows the alias
+	if len(s.aof.buf) == 0 || unsafe.SliceData(s.aof.buf) == &st.buf[st.n] {
+		t.Fatal("the record did not move out of the alias")
+	}
+	for w.step(false, false) {
+	}
+	if s.aof.written != s.aof.taken || s.aof.fed() != 0 {
+		t.Fatalf("%d of %d written, %d fed", s.aof.written, s.aof.taken, s.aof.fed())
+	}
+	s.StopPersistence()
+	checkAOFModel(t, dir, model)
+}
+
+// TestAOFStageResetKeepsAlias: ending the stage while the alias holds
+// records (a new incr file, appendonly off) moves them to a chunk of their
+// own, and they are written after what was staged.
+func TestAOFStageResetKeepsAlias(t *testing.T) {
+	dir, s, c, w := stagedSetup(t)
+	model := map[string]string{}
+	val := string(bytes.Repeat([]byte("v"), 1000))
+	for i := range 300 {
+		k := "key" + strconv.Itoa(i)
+		raw(s, c, "SET", k, val)
+		model[k] = val
+	}
+	w.step(false, false)
+	for s.aof.st.unwritten() > 0 { // the tail, buffered; the alias stays
+		w.step(false, false)
+	}
+	raw(s, c, "SET", "late", "1")
+	model["late"] = "1"
+	if !s.aof.st.alias || len(s.aof.buf) == 0 {
+		t.Fatal("no record in the alias")
+	}
+	s.aof.stageReset()
+	if s.aof.st.alias || unsafe.SliceData(s.aof.buf) == unsafe.SliceData(s.aof.st.buf[s.aof.st.n:]) {
+		t.Fatal("the chunk still lies in the stage")
+	}
+	for w.step(false, false) {
+	}
+	s.StopPersistence()
+	checkAOFModel(t, dir, model)
 }

@@ -295,7 +295,7 @@ func (s *Shard) infoMemory(w *infoWriter) {
 	if used > 0 {
 		w.kv("mem_fragmentation_ratio", float64(rss)/float64(used))
 	}
-	w.kv("mem_aof_buffer", s.aof.memBytes()+cap(s.aof.st.buf))
+	w.kv("mem_aof_buffer", s.aof.memory())
 	w.kv("mem_allocator", "go-"+runtime.Version())
 	w.kv("lazyfree_pending_objects", 0)
 	w.kv("keyspace_page_bytes", ks.PageBytes)
