@@ -318,7 +318,7 @@ func (s *Shard) aofOpenIncr(name string) error {
 	}
 	s.aof.retireFiles()
 	s.aof.fd, s.aof.off = fd, st.Size
-	s.aof.st.dfd = openDirect(path, fd)
+	s.aof.st.path, s.aof.st.tried = path, false
 	s.aof.stageReset()
 	s.aof.fdStart = int64(s.aof.taken) - st.Size
 	s.aof.drop.done = 0

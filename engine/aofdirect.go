@@ -57,7 +57,9 @@ const (
 )
 
 type aofStage struct {
-	dfd          int    // the incr file opened with O_DIRECT, -1 when not usable
+	dfd          int    // the incr file opened with O_DIRECT by the first stage, else -1
+	path         string // the incr file
+	tried        bool   // dfd was tried for path (and is -1 if the file system refused)
 	buf          []byte // aligned, aofStageCap+aofAlign bytes once used
 	base         int64  // file offset of buf[0], a multiple of aofAlign
 	in           int    // buf[:in] is in the file
@@ -101,7 +103,7 @@ func (st *aofStage) writingLen() int {
 // usable says whether records go to the stage now.
 func (s *Shard) stageUsable() bool {
 	a := &s.aof
-	return a.st.allowed && a.st.dfd >= 0 && !a.st.final && s.fsyncPolicy() != fsyncAlways
+	return a.st.allowed && (a.st.dfd >= 0 || !a.st.tried) && !a.st.final && s.fsyncPolicy() != fsyncAlways
 }
 
 // AOFDirectWrites says whether the writer runs the AOF's writes where a
@@ -224,6 +226,12 @@ func (s *Shard) stageAbsorb() int {
 func (s *Shard) stageStart() bool {
 	a := &s.aof
 	st := &a.st
+	if st.dfd < 0 {
+		st.tried = true
+		if st.dfd = openDirect(st.path, a.fd); st.dfd < 0 {
+			return false
+		}
+	}
 	if st.buf == nil {
 		st.buf = stageBuf(aofStageCap)
 	}

@@ -20,7 +20,9 @@ func stagedShard(t *testing.T, dir string, now *int64) *Shard {
 	t.Helper()
 	s := aofShard(t, dir, now, "everysec")
 	s.AOFDirectWrites(true)
-	if s.aof.st.dfd < 0 {
+	if dfd := openDirect(s.aof.st.path, s.aof.fd); dfd >= 0 {
+		unix.Close(dfd)
+	} else {
 		fd, err := unix.Dup(s.aof.fd)
 		if err != nil {
 			t.Fatal(err)

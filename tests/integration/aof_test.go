@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"golang.org/x/sys/unix"
 
 	"shoal/internal/pagecache"
 	"shoal/internal/testserver"
@@ -1910,4 +1911,87 @@ func TestAOFPageCache(t *testing.T) {
 			return fmt.Sprintf("%d of the incr file's %d pages to leave the page cache (%v)", resident, size/4096, err)
 		})
 	})
+}
+
+// TestAOFDirectStream: a stream of SETs from several clients, large
+// enough that the io_uring writer sends it to the incr file with
+// O_DIRECT (checked in /proc: the shard holds the file open with the
+// flag), is all in the file once the stream pauses: a SIGKILL then loses
+// nothing, redis-check-aof finds the files valid and the restarted shard
+// holds every key.
+func TestAOFDirectStream(t *testing.T) {
+	shoalOnly(t)
+	requireTool(t, "redis-check-aof")
+	eachBackend(t, func(t *testing.T, backend string) {
+		dir := t.TempDir()
+		srv := aofStart(t, backend, dir, aofArgs("everysec", "--auto-aof-rewrite-percentage", "0")...)
+		const clients, rounds, batch = 4, 6, 1000
+		errs := make(chan error, clients)
+		cx := ctx(t)
+		for w := range clients {
+			c := aofClient(t, srv.Addr)
+			go func() {
+				for r := range rounds {
+					_, err := c.Pipelined(cx, func(p redis.Pipeliner) error {
+						for i := range batch {
+							n := (w*rounds+r)*batch + i
+							p.Set(cx, "stream:"+strconv.Itoa(n), string(pattern(1000, uint64(n))), 0)
+						}
+						return nil
+					})
+					if err != nil {
+						errs <- err
+						return
+					}
+				}
+				errs <- nil
+			}()
+		}
+		for range clients {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		incr := aofLastIncr(t, dir)
+		if direct := aofOpenDirect(t, srv.PID, incr); direct != (backend == "uring") {
+			t.Errorf("%s: incr file open with O_DIRECT: %v", backend, direct)
+		}
+		want := aofSnapshot(t, srv.Addr)
+		if len(want) != clients*rounds*batch {
+			t.Fatalf("%d keys, want %d", len(want), clients*rounds*batch)
+		}
+		time.Sleep(200 * time.Millisecond) // the stream paused: what is staged goes out
+		srv.Kill()
+		aofRedisCheck(t, filepath.Join(dir, aofDirName))
+		again := aofStart(t, backend, dir, aofArgs("everysec")...)
+		aofCompare(t, "restarted after SIGKILL", aofSnapshot(t, again.Addr), want)
+	})
+}
+
+// aofOpenDirect says whether process pid holds a file whose name ends
+// with name open with O_DIRECT (/proc/PID/fd and fdinfo).
+func aofOpenDirect(t *testing.T, pid int, name string) bool {
+	t.Helper()
+	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range fds {
+		target, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, e.Name()))
+		if err != nil || !strings.HasSuffix(target, "/"+filepath.Base(name)) {
+			continue
+		}
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/fdinfo/%s", pid, e.Name()))
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "flags:"); ok {
+				if fl, err := strconv.ParseUint(strings.TrimSpace(v), 8, 64); err == nil && fl&unix.O_DIRECT != 0 {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
