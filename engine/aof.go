@@ -619,8 +619,8 @@ func (s *Shard) AOFFlushSync(final bool) {
 // written or a write fails (tried once more, at once, when final).
 func (s *Shard) aofWriteOut(final bool) {
 	a := &s.aof
-	a.st.final = final
-	defer func() { a.st.final = false }()
+	a.st.inline = true // a direct write would stall the loop until the device is done
+	defer func() { a.st.inline = false }()
 	for {
 		fd, off, p, ok := s.AOFNextWrite()
 		if !ok {
@@ -815,7 +815,7 @@ func (s *Shard) infoAOF(w *infoWriter) {
 		w.kv("aof_delayed_fsync", a.delayed)
 		rwMem := 0
 		if a.rw != nil {
-			rwMem = s.db.MarkBytes() + cap(a.rw.buf) + a.rw.direct.mem()
+			rwMem = s.db.MarkBytes() + a.rw.memBytes()
 		}
 		w.kv("aof_rewrite_buffer_length", rwMem)
 	}

@@ -15,14 +15,18 @@ import (
 // delayed allocation and, at the fsync, the writeback of every page. On
 // ext4 in a 2-vCPU VM an idle shard rewrote 950,000 keys (262 MB) in
 // about 255 ms buffered and 160 ms direct, and the AOF benchmark's CPU
-// per SET fell by about 45 ns (3%). The last partial buffer is written
+// per SET fell by about 45 ns (3%). Keys are serialized into the buffer
+// being filled itself (room, commit), not copied into it, and the buffers
+// are huge-page memory outside the heap (hugeBuf), unmapped when the
+// rewrite ends: 160 -> ~120 ms. The last partial buffer is written
 // buffered, O_DIRECT cleared, so the file ends exactly where the base
 // does. Where O_DIRECT is refused (tmpfs, some FUSE and network file
 // systems) or its alignment is coarser than a page, the base is written
 // buffered as before.
 //
-// Ownership: the buffer being filled belongs to the loop; the other one,
-// while done is not nil, to the goroutine writing it. The file stays open
+// Ownership: the buffer being filled belongs to the loop (the rewrite's
+// buf is its free part); the other one, while done is not nil, to the
+// goroutine writing it. The file stays open
 // until every write ended (wait).
 
 // baseDirectSize is one buffer, a multiple of 4 KiB: big enough that
@@ -33,6 +37,7 @@ var baseDirectSize = 4 << 20
 type baseDirect struct {
 	fd   int
 	bufs [2][]byte
+	maps [2][]byte  // the buffers' mappings (hugeBuf), unmapped by release
 	cur  int        // the buffer the loop fills
 	fill int        // bytes in bufs[cur]
 	off  int64      // file offset of bufs[cur]
@@ -58,7 +63,7 @@ func newBaseDirect(f *os.File) *baseDirect {
 	}
 	d := &baseDirect{fd: fd}
 	for i := range d.bufs {
-		d.bufs[i] = alignedBuf(baseDirectSize)
+		d.bufs[i], d.maps[i] = hugeBuf(baseDirectSize)
 	}
 	return d
 }
@@ -80,17 +85,48 @@ func (d *baseDirect) write(p []byte) error {
 		if d.fill < len(d.bufs[d.cur]) {
 			continue
 		}
-		if err := d.wait(); err != nil {
+		if err := d.submit(); err != nil {
 			return err
 		}
-		buf, off, fd := d.bufs[d.cur], d.off, d.fd
-		ch := make(chan error, 1)
-		d.done = ch
-		go func() { ch <- pwriteAll(fd, buf, off) }()
-		d.off += int64(len(buf))
-		d.cur ^= 1
-		d.fill = 0
 	}
+	return nil
+}
+
+// room is the free part of the buffer being filled, as an empty slice
+// whose capacity ends with the buffer: what the loop appends to it, commit
+// takes without a copy.
+func (d *baseDirect) room() []byte {
+	b := d.bufs[d.cur]
+	return b[d.fill:d.fill:len(b)]
+}
+
+// commit takes p, appended to what room returned: in place while it lies
+// there, copied by write when an append outgrew it.
+func (d *baseDirect) commit(p []byte) error {
+	b := d.bufs[d.cur]
+	if len(p) == 0 || d.fill == len(b) || unsafe.SliceData(p) != &b[d.fill] || len(p) > len(b)-d.fill {
+		return d.write(p)
+	}
+	d.fill += len(p)
+	if d.fill < len(b) {
+		return nil
+	}
+	return d.submit()
+}
+
+// submit hands the full buffer to a goroutine that writes it, once the
+// other one's write ended, and goes on with the other buffer.
+func (d *baseDirect) submit() error {
+	if err := d.wait(); err != nil {
+		return err
+	}
+	buf, off, fd := d.bufs[d.cur], d.off, d.fd
+	ch := make(chan error, 1)
+	d.done = ch
+	go func() { ch <- pwriteAll(fd, buf, off) }()
+	d.off += int64(len(buf))
+	d.cur ^= 1
+	d.fill = 0
 	return nil
 }
 
@@ -108,6 +144,7 @@ func (d *baseDirect) wait() error {
 // buffer buffered, and leaves the file without O_DIRECT.
 func (d *baseDirect) finish() error {
 	if err := d.wait(); err != nil {
+		d.release()
 		return err
 	}
 	fl, err := unix.FcntlInt(uintptr(d.fd), unix.F_GETFL, 0)
@@ -115,9 +152,22 @@ func (d *baseDirect) finish() error {
 		_, err = unix.FcntlInt(uintptr(d.fd), unix.F_SETFL, fl&^unix.O_DIRECT)
 	}
 	if err != nil {
+		d.release()
 		return err
 	}
-	return pwriteAll(d.fd, d.bufs[d.cur][:d.fill], d.off)
+	err = pwriteAll(d.fd, d.bufs[d.cur][:d.fill], d.off)
+	d.release()
+	return err
+}
+
+// release unmaps the buffers; no write may be in flight.
+func (d *baseDirect) release() {
+	for i, m := range d.maps {
+		if m != nil {
+			unix.Munmap(m)
+		}
+		d.maps[i], d.bufs[i] = nil, nil
+	}
 }
 
 // mem is the memory the writer holds.

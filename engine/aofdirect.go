@@ -40,8 +40,9 @@ import (
 // must not stall the loop: the epoll writer never stages), and where the
 // file system takes O_DIRECT with an alignment of at most 4 KiB. With
 // appendfsync always every turn's records are synced before their
-// replies, so there is no stream to stage. A final flush (shutdown, a
-// rewrite's cut, appendonly off) writes the stage buffered.
+// replies, so there is no stream to stage. When the loop writes itself
+// (a final flush at shutdown, a rewrite's cut or appendonly off, and the
+// flush before a cut's background fsync), the stage is written buffered.
 //
 // Ownership: buf belongs to the engine, except buf[wstart:wend] while a
 // write handed out by AOFNextWrite is in flight (the kernel reads it until
@@ -67,7 +68,7 @@ type aofStage struct {
 	wstart, wend int    // the write in flight or to retry: buf[wstart:wend]; wend 0 when none
 	direct       bool   // that write is direct
 	allowed      bool   // the writer runs direct writes (the ring)
-	final        bool   // a final flush is running: nothing is staged
+	inline       bool   // the loop writes itself (aofWriteOut): nothing goes direct
 	on           bool   // records go through the stage
 	alias        bool   // the oldest chunk fed lies in buf at n (stageAlias)
 }
@@ -103,7 +104,7 @@ func (st *aofStage) writingLen() int {
 // usable says whether records go to the stage now.
 func (s *Shard) stageUsable() bool {
 	a := &s.aof
-	return a.st.allowed && (a.st.dfd >= 0 || !a.st.tried) && !a.st.final && s.fsyncPolicy() != fsyncAlways
+	return a.st.allowed && (a.st.dfd >= 0 || !a.st.tried) && !a.st.inline && s.fsyncPolicy() != fsyncAlways
 }
 
 // AOFDirectWrites says whether the writer runs the AOF's writes where a
@@ -233,7 +234,7 @@ func (s *Shard) stageStart() bool {
 		}
 	}
 	if st.buf == nil {
-		st.buf = stageBuf(aofStageCap)
+		st.buf, _ = hugeBuf(aofStageCap)
 	}
 	st.base = a.off &^ (aofAlign - 1)
 	st.in = int(a.off - st.base)
@@ -313,21 +314,22 @@ func (b *aofBuf) drainInto(dst []byte) int {
 	return n
 }
 
-// stageBuf is n bytes of memory outside the Go heap, 2 MiB aligned and
+// hugeBuf is n bytes of memory outside the Go heap, 2 MiB aligned and
 // advised to be backed by huge pages where the kernel gives them (THP
 // "madvise" or "always"): a direct write pins its pages one by one, and
-// a huge page is one. It falls back to the heap. The stage is kept for
-// the shard's life.
-func stageBuf(n int) []byte {
+// a huge page is one. m is the mapping, for munmap; nil when the memory
+// came from the heap (mmap refused). The stage is kept for the shard's
+// life, a rewrite's buffers for the rewrite's.
+func hugeBuf(n int) (b, m []byte) {
 	const huge = 2 << 20
 	m, err := unix.Mmap(-1, 0, n+huge, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
 	if err != nil {
-		return alignedBuf(n)
+		return alignedBuf(n), nil
 	}
 	skip := int(-uintptr(unsafe.Pointer(unsafe.SliceData(m))) & (huge - 1))
-	b := m[skip : skip+n : skip+n]
+	b = m[skip : skip+n : skip+n]
 	unix.Madvise(b, unix.MADV_HUGEPAGE)
-	return b
+	return b, m
 }
 
 // memory is INFO's mem_aof_buffer: the chunks and the stage, the alias

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -117,7 +118,7 @@ func (rw *aofRewrite) writeKey(r kv.Ref) {
 	}
 	s.db.Mark(r)
 	rw.keys++
-	if len(rw.buf) >= rewriteSliceBytes {
+	if len(rw.buf) >= rewriteSliceBytes || rw.direct != nil && cap(rw.buf)-len(rw.buf) < 4096 {
 		rw.flush()
 	}
 }
@@ -138,14 +139,28 @@ func (rw *aofRewrite) flush() error {
 	}
 	var n int
 	var err error
-	if rw.direct != nil {
-		n, err = len(rw.buf), rw.direct.write(rw.buf)
+	if d := rw.direct; d != nil {
+		n, err = len(rw.buf), d.commit(rw.buf)
+		rw.buf = d.room() // the next keys are serialized into the direct buffer itself
 	} else {
 		n, err = rw.f.Write(rw.buf)
+		rw.buf = rw.buf[:0]
 	}
 	rw.size += int64(n)
-	rw.buf = rw.buf[:0]
 	return err
+}
+
+// memBytes is the memory the rewrite's buffers hold.
+// The buffer counts apart unless it is room in the direct buffer.
+func (rw *aofRewrite) memBytes() int {
+	d := rw.direct
+	if d != nil {
+		b := d.bufs[d.cur]
+		if c := cap(rw.buf); c > 0 && c <= len(b) && unsafe.SliceData(rw.buf[:1]) == &b[len(b)-c] {
+			return d.mem()
+		}
+	}
+	return cap(rw.buf) + d.mem()
 }
 
 // finishBase completes the base synchronously (a new AOF's empty base).
@@ -173,7 +188,7 @@ func (rw *aofRewrite) seal() error {
 		return rw.fail(err)
 	}
 	if d := rw.direct; d != nil {
-		rw.direct = nil
+		rw.direct, rw.buf = nil, nil // buf lay in d's buffers, which finish unmaps
 		if err := d.finish(); err != nil {
 			return rw.fail(err)
 		}
@@ -197,7 +212,8 @@ func (rw *aofRewrite) install() error {
 func (rw *aofRewrite) fail(err error) error {
 	if rw.direct != nil {
 		rw.direct.wait() // the file stays open until no write names it
-		rw.direct = nil
+		rw.direct.release()
+		rw.direct, rw.buf = nil, nil
 	}
 	if rw.f != nil {
 		rw.f.Close()
