@@ -33,7 +33,10 @@ import (
 // AOFNextWrite hands them to the writer, whose (and the kernel's) they are
 // until AOFWriteDone; meanwhile new records go to other chunks. A short or
 // failed write keeps the rest in aof.writing, which the next AOFNextWrite
-// hands out again at the right offset.
+// hands out again at the right offset. On the ring, a stream of writes
+// goes through the stage instead (aofdirect.go): records are appended to
+// an aligned buffer in place and its whole blocks written with O_DIRECT;
+// what the stage holds unwritten is likewise handed out again.
 //
 // # Durability
 //
