@@ -1916,9 +1916,9 @@ func TestAOFPageCache(t *testing.T) {
 // TestAOFDirectStream: a stream of SETs from several clients, large
 // enough that the io_uring writer sends it to the incr file with
 // O_DIRECT (checked in /proc: the shard holds the file open with the
-// flag), is all in the file once the stream pauses: a SIGKILL then loses
-// nothing, redis-check-aof finds the files valid and the restarted shard
-// holds every key.
+// flag), with a rewrite's cut in the middle of it, is all in the files once
+// the stream pauses: a SIGKILL then loses nothing, redis-check-aof finds
+// the files valid and the restarted shard holds every key.
 func TestAOFDirectStream(t *testing.T) {
 	shoalOnly(t)
 	requireTool(t, "redis-check-aof")
@@ -1947,18 +1947,32 @@ func TestAOFDirectStream(t *testing.T) {
 				errs <- nil
 			}()
 		}
+		time.Sleep(50 * time.Millisecond) // a rewrite's cut in the middle of the stream
+		if got, err := aofClient(t, srv.Addr).Do(cx, "BGREWRITEAOF").Text(); err != nil || !strings.HasPrefix(got, "Background append only file rewriting") {
+			t.Fatalf("BGREWRITEAOF: %q %v", got, err)
+		}
 		for range clients {
 			if err := <-errs; err != nil {
 				t.Fatal(err)
 			}
+		}
+		aofWaitRewrite(t, srv.Addr, 1)
+		if _, err := aofClient(t, srv.Addr).Pipelined(cx, func(p redis.Pipeliner) error {
+			for i := range batch { // and a stream into the new incr file
+				n := clients*rounds*batch + i
+				p.Set(cx, "stream:"+strconv.Itoa(n), string(pattern(1000, uint64(n))), 0)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
 		}
 		incr := aofLastIncr(t, dir)
 		if direct := aofOpenDirect(t, srv.PID, incr); direct != (backend == "uring") {
 			t.Errorf("%s: incr file open with O_DIRECT: %v", backend, direct)
 		}
 		want := aofSnapshot(t, srv.Addr)
-		if len(want) != clients*rounds*batch {
-			t.Fatalf("%d keys, want %d", len(want), clients*rounds*batch)
+		if len(want) != (clients*rounds+1)*batch {
+			t.Fatalf("%d keys, want %d", len(want), (clients*rounds+1)*batch)
 		}
 		time.Sleep(200 * time.Millisecond) // the stream paused: what is staged goes out
 		srv.Kill()
