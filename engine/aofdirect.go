@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"errors"
+	"syscall"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -344,4 +346,42 @@ func (a *aofState) memory() int {
 		n -= cap(c)
 	}
 	return n
+}
+
+// aofInlineMax is the most a write the loop makes itself may carry
+// (AOFWriteSmall).
+const aofInlineMax = 64 << 10
+
+// AOFWriteSmall writes what AOFNextWrite just handed out with pwritev in
+// the loop, as Redis writes before it sleeps, and reports it done, when it
+// is a buffered write of at most aofInlineMax bytes and replies need not
+// wait for it (everysec, no). It returns false when the writer must run
+// the write itself (on the ring: a direct write, a large one, or one that
+// appendfsync always links to its fsync). A small buffered write costs
+// the loop a few microseconds; handed to the ring it went to a worker of
+// io_uring (ext4 does not take buffered writes without blocking), whose
+// wake-up and context switches cost more than the write: at -P 1 about
+// 0.65 us per SET of the shard's CPU.
+func (s *Shard) AOFWriteSmall(fd int, off int64, iov []unix.Iovec) bool {
+	a := &s.aof
+	if s.fsyncPolicy() == fsyncAlways || a.st.wend > 0 && a.st.direct {
+		return false
+	}
+	n := 0
+	for _, v := range iov {
+		n += int(v.Len)
+	}
+	if n > aofInlineMax {
+		return false
+	}
+	got, err := pwritev(fd, iov, off)
+	var errno syscall.Errno
+	if err != nil {
+		if !errors.As(err, &errno) {
+			errno = unix.EIO
+		}
+		got = 0
+	}
+	s.AOFWriteDone(got, errno)
+	return true
 }

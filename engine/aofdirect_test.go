@@ -354,3 +354,47 @@ func TestAOFStageResetKeepsAlias(t *testing.T) {
 	s.StopPersistence()
 	checkAOFModel(t, dir, model)
 }
+
+// TestAOFWriteSmall: the loop writes a small buffered write itself with
+// everysec and no; with always, and for a direct or large write, the
+// writer does.
+func TestAOFWriteSmall(t *testing.T) {
+	_, s, c, w := stagedSetup(t)
+	raw(s, c, "SET", "a", "1")
+	fd, off, iov, ok := s.AOFNextWrite()
+	if !ok || !s.AOFWriteSmall(fd, off, iov) || s.aof.inflight || s.aof.written != s.aof.taken {
+		t.Fatalf("a small write was not made in the loop (%v, %d of %d written)", ok, s.aof.written, s.aof.taken)
+	}
+	raw(s, c, "CONFIG", "SET", "appendfsync", "always")
+	raw(s, c, "SET", "a", "2")
+	if fd, off, iov, ok = s.AOFNextWrite(); !ok || s.AOFWriteSmall(fd, off, iov) {
+		t.Fatal("with always a write was made in the loop")
+	}
+	got, err := pwritev(fd, iov, off)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.AOFWriteDone(got, 0)
+	raw(s, c, "CONFIG", "SET", "appendfsync", "everysec")
+	val := string(bytes.Repeat([]byte("v"), 1000))
+	for i := range 300 {
+		raw(s, c, "SET", "k"+strconv.Itoa(i), val)
+	}
+	if fd, off, iov, ok = s.AOFNextWrite(); !ok || fd != s.aof.st.dfd || s.AOFWriteSmall(fd, off, iov) {
+		t.Fatal("a direct write was made in the loop")
+	}
+	got, err = pwritev(fd, iov, off)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.AOFWriteDone(got, 0)
+	s.AOFDirectWrites(false) // chunks: a large buffered write is the writer's too
+	for w.step(false, false) {
+	}
+	for i := range 100 {
+		raw(s, c, "SET", "k"+strconv.Itoa(i), val)
+	}
+	if fd, off, iov, ok = s.AOFNextWrite(); !ok || fd != s.aof.fd || s.AOFWriteSmall(fd, off, iov) {
+		t.Fatal("a large write was made in the loop")
+	}
+}

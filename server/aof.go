@@ -12,9 +12,11 @@ import (
 // engine/aof.go).
 //
 // io_uring: once per turn, after the commands ran, the buffered records
-// are written with one IORING_OP_WRITEV of the engine's chunks at the
-// offset the engine gives; the chunks and the iovec array belong to the
-// kernel until the write's completion. With
+// are written with one IORING_OP_WRITEV of the engine's chunks (or of its
+// stage, aofdirect.go) at the offset the engine gives; the chunks and the
+// iovec array belong to the kernel until the write's completion. A small
+// buffered write with everysec or no the engine makes in the loop itself
+// (AOFWriteSmall), as the epoll writer does. With
 // appendfsync always a fdatasync is linked after the write (one chain, so
 // a submit never separates them), and every reply produced while data
 // was not yet durable is held: its client goes on Server.holds with the
@@ -107,7 +109,7 @@ func (b *uringBackend) aofTurn() {
 		return
 	}
 	sh.AOFTurn()
-	if fd, off, iov, ok := sh.AOFNextWrite(); ok {
+	if fd, off, iov, ok := sh.AOFNextWrite(); ok && !sh.AOFWriteSmall(fd, off, iov) {
 		b.reserve(2)
 		e := b.ring.GetSQE()
 		e.Writev(fd, iov, uint64(off))
