@@ -189,6 +189,20 @@ func (s *Store) Str(r Ref) []byte {
 	return b[p : p+vlen : p+vlen]
 }
 
+// String is the key, string value and expire time of r in one look at its
+// entry and record (for loops over many keys, such as a rewrite); ok is
+// false, and the rest zero, if r holds an object. Aliasing as Key and
+// Str. O(1), no allocation.
+func (s *Store) String(r Ref) (key, val []byte, expire int64, ok bool) {
+	e := s.ent(r)
+	if e.loc&locObject != 0 {
+		return nil, nil, 0, false
+	}
+	b := s.record(e.loc)
+	klen, vlen, h := header(b)
+	return b[h : h+klen : h+klen], b[h+klen : h+klen+vlen : h+klen+vlen], e.expire, true
+}
+
 // IsObject reports whether r holds an object rather than a string. O(1).
 func (s *Store) IsObject(r Ref) bool { return s.ent(r).loc&locObject != 0 }
 

@@ -94,6 +94,10 @@ func (md *model) compareOne(s *Store, k string, v *mval) error {
 	case s.Expire(r) != v.expire:
 		return fmt.Errorf("Expire(%q) = %d, want %d", k, s.Expire(r), v.expire)
 	}
+	key, val, at, ok := s.String(r)
+	if ok == v.isObj || ok && (string(key) != k || !bytes.Equal(val, v.str) || at != v.expire) || !ok && (key != nil || val != nil) {
+		return fmt.Errorf("String(%q) = %q, %d bytes, %d, %v", k, key, len(val), at, ok)
+	}
 	return nil
 }
 
