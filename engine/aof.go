@@ -613,8 +613,6 @@ func (s *Shard) AOFFlushSync(final bool) {
 		s.AOFSyncDone(errno)
 	case policy == fsyncEverysec && !a.bgSyncing.Load() && s.nowMs-a.lastSync >= 1000:
 		s.aofSyncBackground()
-	case policy == fsyncEverysec && a.bgSyncing.Load() && s.nowMs-a.syncStart >= 2000:
-		s.aofDelayed()
 	}
 }
 
@@ -695,8 +693,8 @@ func (s *Shard) aofCron() {
 	if a.fd < 0 {
 		return
 	}
-	if a.syncInflight && s.nowMs-a.syncStart >= 2000 {
-		s.aofDelayed()
+	if (a.syncInflight || a.bgSyncing.Load()) && s.nowMs-a.syncStart >= 2000 {
+		s.aofDelayed() // the ring's fsync or one on a goroutine (epoll's, a cut's presync)
 	}
 	if a.rw == nil && !a.rwAsk && s.Config.AutoAOFRewritePercentage > 0 {
 		size := s.aofSize()

@@ -806,3 +806,49 @@ func TestAOFPresyncBeforeCut(t *testing.T) {
 		t.Fatalf("BGREWRITEAOF: %+v", v)
 	}
 }
+
+// TestAOFDelayedBackgroundFsync: an fsync on a goroutine (epoll's
+// everysec, a cut's presync on either writer) that takes more than two
+// seconds is reported by the cron in aof_delayed_fsync, as the ring's
+// own fsync is.
+func TestAOFDelayedBackgroundFsync(t *testing.T) {
+	release := make(chan struct{})
+	old := bgFdatasync
+	bgFdatasync = func(fd int) error {
+		<-release
+		return unix.Fdatasync(fd)
+	}
+	defer func() { bgFdatasync = old }()
+	now := int64(1_700_000_000_000)
+	s := aofShard(t, t.TempDir(), &now, "everysec")
+	c := s.NewClient()
+	exec(t, s, c, "SET", "k", "v")
+	s.AOFTurn()
+	s.aofWriteOut(false)
+	s.aofSyncBackground()
+	delayed := func() string {
+		c.Out = c.Out[:0]
+		s.Exec(c, [][]byte{[]byte("INFO"), []byte("persistence")})
+		for _, line := range strings.Split(string(c.Out), "\r\n") {
+			if v, ok := strings.CutPrefix(line, "aof_delayed_fsync:"); ok {
+				return v
+			}
+		}
+		return "?"
+	}
+	now += 1500
+	s.Cron()
+	if got := delayed(); got != "0" {
+		t.Fatalf("aof_delayed_fsync:%s after 1.5 s", got)
+	}
+	now += 1000
+	s.Cron()
+	if got := delayed(); got != "1" {
+		t.Fatalf("aof_delayed_fsync:%s after 2.5 s, want 1", got)
+	}
+	close(release)
+	for s.aof.bgSyncing.Load() {
+		time.Sleep(time.Millisecond)
+	}
+	s.StopPersistence()
+}
