@@ -634,20 +634,25 @@ func (s *Shard) aofWriteOut(final bool) {
 				return
 			}
 		}
-		n, err := pwritev(fd, p, off)
-		var errno syscall.Errno
-		if err != nil {
-			errors.As(err, &errno)
-			if errno == 0 {
-				errno = unix.EIO
-			}
-			n = 0
-		}
-		s.AOFWriteDone(n, errno)
-		if errno != 0 {
+		if s.aofWriteNow(fd, off, p) != 0 {
 			return
 		}
 	}
+}
+
+// aofWriteNow makes the write AOFNextWrite handed out with pwritev(2) in
+// the loop and reports it (AOFWriteDone); it returns the error, 0 if none.
+func (s *Shard) aofWriteNow(fd int, off int64, iov []unix.Iovec) syscall.Errno {
+	n, err := pwritev(fd, iov, off)
+	var errno syscall.Errno
+	if err != nil {
+		if !errors.As(err, &errno) || errno == 0 {
+			errno = unix.EIO
+		}
+		n = 0
+	}
+	s.AOFWriteDone(n, errno)
+	return errno
 }
 
 // aofSyncBackground starts a fdatasync of the current incr file, covering

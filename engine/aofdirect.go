@@ -1,8 +1,6 @@
 package engine
 
 import (
-	"errors"
-	"syscall"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -63,7 +61,7 @@ type aofStage struct {
 	dfd          int    // the incr file opened with O_DIRECT by the first stage, else -1
 	path         string // the incr file
 	tried        bool   // dfd was tried for path (and is -1 if the file system refused)
-	buf          []byte // aligned, aofStageCap+aofAlign bytes once used
+	buf          []byte // aofStageCap bytes, 2 MiB aligned (hugeBuf), once used
 	base         int64  // file offset of buf[0], a multiple of aofAlign
 	in           int    // buf[:in] is in the file
 	n            int    // buf[:n] is staged
@@ -197,10 +195,7 @@ func (s *Shard) stageAbsorb() int {
 	}
 	st.alias = false
 	sealed := len(a.sealed) > 0
-	c := a.buf
-	if sealed {
-		c = a.sealed[0]
-	}
+	c := *a.oldestFed()
 	if len(c) == 0 {
 		a.buf = a.chunk()
 		return 0
@@ -222,6 +217,15 @@ func (s *Shard) stageAbsorb() int {
 	a.off += int64(len(c))
 	a.taken += uint64(len(c))
 	return len(c)
+}
+
+// oldestFed is the oldest chunk fed: the first sealed one, else the
+// current one (where the alias lies while there is one).
+func (a *aofState) oldestFed() *[]byte {
+	if len(a.sealed) > 0 {
+		return &a.sealed[0]
+	}
+	return &a.buf
 }
 
 // stageStart begins staging at the file's end: the stage starts at the
@@ -257,12 +261,8 @@ func (a *aofState) stageReset() {
 	st := &a.st
 	if st.alias {
 		st.alias = false
-		p := &a.buf
-		if len(a.sealed) > 0 {
-			p = &a.sealed[0]
-		}
-		c := a.chunk()
-		*p = append(c, *p...)
+		p := a.oldestFed()
+		*p = append(a.chunk(), *p...)
 	}
 	st.on, st.n, st.in = false, 0, 0
 }
@@ -339,11 +339,7 @@ func hugeBuf(n int) (b, m []byte) {
 func (a *aofState) memory() int {
 	n := a.memBytes() + cap(a.st.buf)
 	if a.st.alias {
-		c := a.buf
-		if len(a.sealed) > 0 {
-			c = a.sealed[0]
-		}
-		n -= cap(c)
+		n -= cap(*a.oldestFed())
 	}
 	return n
 }
@@ -374,14 +370,6 @@ func (s *Shard) AOFWriteSmall(fd int, off int64, iov []unix.Iovec) bool {
 	if n > aofInlineMax {
 		return false
 	}
-	got, err := pwritev(fd, iov, off)
-	var errno syscall.Errno
-	if err != nil {
-		if !errors.As(err, &errno) {
-			errno = unix.EIO
-		}
-		got = 0
-	}
-	s.AOFWriteDone(got, errno)
+	s.aofWriteNow(fd, off, iov)
 	return true
 }

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -39,10 +38,11 @@ import (
 //     to its final name, and a new manifest names the new base and the new
 //     incr file only; the old files are deleted on a goroutine.
 //
-// Extra memory: one bit per key id (the marks), the write buffer of a
-// slice and, where the base is written with O_DIRECT (aofbase.go), two
-// 4 MiB buffers; all are in INFO persistence (aof_rewrite_buffer_length;
-// the AOF's own buffer is INFO memory's mem_aof_buffer).
+// Extra memory: one bit per key id (the marks) and the write buffer of a
+// slice or, where the base is written with O_DIRECT (aofbase.go), the two
+// 4 MiB buffers keys are serialized into; all are in INFO persistence
+// (aof_rewrite_buffer_length; the AOF's own buffer is INFO memory's
+// mem_aof_buffer).
 // A key is written in one piece: a big collection costs the loop O(its
 // size) once, when reached or before its first change.
 
@@ -150,17 +150,13 @@ func (rw *aofRewrite) flush() error {
 	return err
 }
 
-// memBytes is the memory the rewrite's buffers hold.
-// The buffer counts apart unless it is room in the direct buffer.
+// memBytes is the memory the rewrite's buffers hold: the direct buffers,
+// which buf lies in, or buf alone.
 func (rw *aofRewrite) memBytes() int {
-	d := rw.direct
-	if d != nil {
-		b := d.bufs[d.cur]
-		if c := cap(rw.buf); c > 0 && c <= len(b) && unsafe.SliceData(rw.buf[:1]) == &b[len(b)-c] {
-			return d.mem()
-		}
+	if rw.direct != nil {
+		return rw.direct.mem()
 	}
-	return cap(rw.buf) + d.mem()
+	return cap(rw.buf)
 }
 
 // finishBase completes the base synchronously (a new AOF's empty base).
