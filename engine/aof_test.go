@@ -82,6 +82,19 @@ func snapshot(s *Shard) string {
 	return b.String()
 }
 
+// checkReload stops a's persistence, loads its AOF directory dir into a
+// new shard and compares the two key spaces.
+func checkReload(t *testing.T, a *Shard, dir string, now *int64) {
+	t.Helper()
+	want := snapshot(a)
+	a.StopPersistence()
+	b := aofShard(t, dir, now, "everysec")
+	defer b.StopPersistence()
+	if got := snapshot(b); got != want {
+		t.Errorf("loaded data differs\nlive:\n%s\nloaded:\n%s", want, got)
+	}
+}
+
 // aofShard makes a shard on a fake clock keeping its AOF in a temporary
 // directory (appenddirname absolute), started.
 func aofShard(t testing.TB, dir string, now *int64, fsync string) *Shard {
@@ -353,7 +366,7 @@ func TestAOFRewriteUnderWrites(t *testing.T) {
 	old := rewriteSliceBytes
 	rewriteSliceBytes = 256
 	defer func() { rewriteSliceBytes = old }()
-	for seed := int64(1); seed <= 3; seed++ {
+	for seed := int64(1); seed <= 8; seed++ {
 		t.Run(strconv.FormatInt(seed, 10), func(t *testing.T) {
 			dir := t.TempDir()
 			now := scriptStart
@@ -402,12 +415,72 @@ func TestAOFRewriteUnderWrites(t *testing.T) {
 	}
 }
 
+// TestAOFRewriteCopies checks which keys a write command copies out
+// before the rewrite reaches them: those it reads and changes, not those
+// it only overwrites, deletes or reads; and the rewrite still loads back
+// as the live data.
+func TestAOFRewriteCopies(t *testing.T) {
+	dir := t.TempDir()
+	now := scriptStart
+	a := aofShard(t, dir, &now, "everysec")
+	c := a.NewClient()
+	for _, l := range []string{"SET s1 1", "SET s2 2", "SET s3 3", "SET s4 4", "SET n 5", "SADD t a",
+		"SADD u b", "SADD v c", "ZADD z 1 a", "ZADD y 2 b", "SET k 1 EX 100", "RPUSH l b a c", "SET g 1"} {
+		run(t, a, c, l)
+	}
+	exec(t, a, c, "BGREWRITEAOF") // the cut; the walk begins at the next turn
+	rw := a.aof.rw
+	if rw == nil || rw.keys != 0 {
+		t.Fatalf("no rewrite at its cut: %+v", rw)
+	}
+	for _, tc := range []struct {
+		cmd    string
+		copied []string
+	}{
+		{"SET s1 x", nil},
+		{"SET s2 x GET", []string{"s2"}},
+		{"MSET s3 y s4 y", nil},
+		{"DEL s3 nosuch", nil},
+		{"INCR n", []string{"n"}},
+		{"SUNIONSTORE t u v", nil},
+		{"SUNIONSTORE u u v", []string{"u"}},
+		{"ZUNIONSTORE z 2 y z", []string{"z"}},
+		{"SET k 2 KEEPTTL", nil},
+		{"EXPIRE s1 100", []string{"s1"}},
+		{"SORT l ALPHA STORE l", []string{"l"}},
+		{"SETEX g 100 v", nil},
+		{"BITFIELD s4 GET u8 0", nil},
+		{"BITFIELD s4 SET u8 0 65", []string{"s4"}},
+	} {
+		before := rw.keys
+		exec(t, a, c, strings.Fields(tc.cmd)...)
+		if got := rw.keys - before; got != int64(len(tc.copied)) {
+			t.Errorf("%s: %d keys copied, want %v", tc.cmd, got, tc.copied)
+		}
+		for _, k := range tc.copied {
+			if r := a.db.Find([]byte(k)); r == kv.Nil || !a.db.Marked(r) {
+				t.Errorf("%s: %s not copied", tc.cmd, k)
+			}
+		}
+	}
+	for a.aof.rw != nil {
+		a.AOFTurn()
+		if a.aof.rw != nil && a.aof.rw.syncing != nil {
+			time.Sleep(100 * time.Microsecond)
+		}
+	}
+	if !a.rwStat.lastOK {
+		t.Fatalf("rewrite failed: %+v", a.rwStat)
+	}
+	checkReload(t, a, dir, &now)
+}
+
 // randomWrite is one write command on a small key space of every type.
 func randomWrite(rng *rand.Rand) string {
 	k := func(p string) string { return p + strconv.Itoa(rng.Intn(12)) }
 	m := func() string { return "m" + strconv.Itoa(rng.Intn(90)) }
 	n := func() string { return strconv.Itoa(rng.Intn(1000)) }
-	switch rng.Intn(22) {
+	switch rng.Intn(30) {
 	case 0:
 		return "SET " + k("s") + " " + n()
 	case 1:
@@ -453,8 +526,24 @@ func randomWrite(rng *rand.Rand) string {
 			return "FLUSHALL"
 		}
 		return "SET " + k("s") + " " + n() + " EX 5000"
-	default:
+	case 21:
 		return "SUNIONSTORE " + k("t") + " " + k("t") + " " + k("t")
+	case 22: // the destination also a source: its value at the cut is needed
+		return "ZUNIONSTORE " + k("z") + " 2 " + k("z") + " " + k("z")
+	case 23:
+		return "BITOP XOR " + k("s") + " " + k("s") + " " + k("s")
+	case 24:
+		return "SET " + k("s") + " " + n() + " KEEPTTL"
+	case 25:
+		return "MSET " + k("s") + " " + n() + " " + k("n") + " " + n()
+	case 26:
+		return "SET " + k("n") + " " + n() + " GET"
+	case 27:
+		return "ZUNIONSTORE " + k("z") + " 1 " + k("z") + " WEIGHTS 2"
+	case 28:
+		return "SETEX " + k("s") + " 3000 " + n()
+	default:
+		return "UNLINK " + k("n") + " " + k("t")
 	}
 }
 
@@ -607,13 +696,7 @@ func TestAOFWriteError(t *testing.T) {
 		t.Errorf("SET after the disk recovered: %+v", v)
 	}
 	run(t, a, c, "SET c 3")
-	want := snapshot(a)
-	a.StopPersistence()
-	b := aofShard(t, dir, &now, "everysec")
-	if got := snapshot(b); got != want {
-		t.Errorf("loaded %s, want %s", got, want)
-	}
-	b.StopPersistence()
+	checkReload(t, a, dir, &now)
 }
 
 // iovBytes is what iov points to, copied.
@@ -693,13 +776,7 @@ func TestAOFAutoRewrite(t *testing.T) {
 	if a.aof.rwAsk {
 		t.Error("a second rewrite scheduled right after the first")
 	}
-	want := snapshot(a)
-	a.StopPersistence()
-	b := aofShard(t, dir, &now, "everysec")
-	if got := snapshot(b); got != want {
-		t.Errorf("loaded %s, want %s", got, want)
-	}
-	b.StopPersistence()
+	checkReload(t, a, dir, &now)
 }
 
 func TestAppendRESPLen(t *testing.T) {

@@ -76,13 +76,7 @@ func TestAOFRewriteDirect(t *testing.T) {
 	if direct && st.Size() < 4*int64(baseDirectSize) {
 		t.Fatalf("base of %d bytes: fewer than four direct buffers", st.Size())
 	}
-	want := snapshot(a)
-	a.StopPersistence()
-	b := aofShard(t, dir, &now, "everysec")
-	defer b.StopPersistence()
-	if got := snapshot(b); got != want {
-		t.Errorf("loaded data differs from the live key space")
-	}
+	checkReload(t, a, dir, &now)
 }
 
 // TestAOFRewriteDirectAbort turns appendonly off while a base is being

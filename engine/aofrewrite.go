@@ -29,10 +29,19 @@ import (
 //  2. Each turn (AOFTurn) writes a slice of keys of the cut to a temporary
 //     base file. Before a write command changes a key, the key is written
 //     out first if the rewrite has not reached it (rewriteBefore): copy
-//     before write, so the base holds every key as it was at the cut. Keys
+//     before write, so the base holds the key as it was at the cut. Keys
 //     created after the cut are marked by the store and never written; a
 //     key deleted is marked too. What changes after the cut is in the new
 //     incr file.
+//     A key that a command only replaces or deletes without reading it
+//     (its key spec is OW or RM: SET without GET, MSET, DEL, a STORE
+//     destination that is not also a source) is not copied: the rewrite
+//     writes it later as it is then. That is as good as the cut's value,
+//     because replaying the incr file sets every part of the key such
+//     commands set (value, type, time to live) to what they set, and
+//     leaves every other part as the base has it, which no command changed
+//     without copying the key first. Keys a command only reads (RO) are
+//     not copied either: reading changes nothing.
 //  3. The base is fsynced (on a goroutine, which then fsyncs the incr
 //     file too, so the manifest's fsync finds little to wait for), renamed
 //     to its final name, and a new manifest names the new base and the new
@@ -221,28 +230,66 @@ func (rw *aofRewrite) fail(err error) error {
 }
 
 // rewriteBefore writes out, before cmd changes them, the keys of the cut
-// it names that the rewrite has not reached.
+// it names that the rewrite has not reached and whose value at the cut a
+// replay of the incr file needs (copyNeeded).
 func (s *Shard) rewriteBefore(cmd *Command, argv [][]byte) {
 	rw := s.aof.rw
 	if rw == nil || rw.walked || cmd.Flags&FlagWrite == 0 {
 		return
 	}
-	var buf [4]keyRange
-	if !cmd.byGetKeys {
-		ranges, ok := cmd.keyRanges(argv, buf[:0])
-		if !ok {
+	if cmd.byGetKeys || cmd.varKinds {
+		if cmd.GetKeys == nil {
 			return
 		}
-		for _, kr := range ranges {
-			for i := kr.first; i <= kr.last && i < len(argv); i += kr.step {
+		keys := cmd.GetKeys(argv)
+		for i, k := range keys {
+			kind := keyKindOf(k.flags)
+			if kind == keyRO {
+				continue
+			}
+			need := kind == keyRW
+			for j := 0; j < len(keys) && !need; j++ {
+				need = j != i && keyKindOf(keys[j].flags) != kind && string(argv[keys[j].pos]) == string(argv[k.pos])
+			}
+			if need {
+				rw.before(argv[k.pos])
+			}
+		}
+		return
+	}
+	var buf [4]keyRange
+	ranges, ok := cmd.keyRanges(argv, buf[:0])
+	if !ok {
+		return
+	}
+	for _, kr := range ranges {
+		kind := cmd.keyKinds[kr.spec]
+		if kind == keyRO || kind != keyRW && cmd.oneKind {
+			continue
+		}
+		for i := kr.first; i <= kr.last && i < len(argv); i += kr.step {
+			if kind == keyRW || keyMixed(cmd, argv, ranges, i, kind) {
 				rw.before(argv[i])
 			}
 		}
-	} else if cmd.GetKeys != nil {
-		for _, k := range cmd.GetKeys(argv) {
-			rw.before(argv[k.pos])
+	}
+}
+
+// keyMixed reports whether the key argv[i], of kind kind, is also one of
+// the command's keys of another kind (SUNIONSTORE's destination named as
+// a source too).
+func keyMixed(cmd *Command, argv [][]byte, ranges []keyRange, i int, kind keyKind) bool {
+	for _, kr := range ranges {
+		if cmd.keyKinds[kr.spec] == kind {
+			continue
+		}
+		for j := kr.first; j <= kr.last && j < len(argv); j += kr.step {
+			if string(argv[j]) == string(argv[i]) {
+				return true
+			}
 		}
 	}
+	return false
 }
 
 func (rw *aofRewrite) before(key []byte) {

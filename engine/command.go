@@ -74,6 +74,49 @@ type KeySpec struct {
 	FirstKey  int
 }
 
+// keyKind is what a command does to a key, from its key spec's flags as
+// Redis defines them: RO reads it, RW reads and changes it, OW replaces its
+// value (and its time to live) without reading it, RM deletes it without
+// reading it.
+type keyKind uint8
+
+const (
+	keyRW keyKind = iota
+	keyRO
+	keyOW
+	keyRM
+)
+
+// keyKindOf is the kind a key spec's flags ("OW UPDATE") name; RW when
+// they name none. No allocation.
+func keyKindOf(flags string) keyKind {
+	switch {
+	case hasFlagWord(flags, "RO"):
+		return keyRO
+	case hasFlagWord(flags, "OW"):
+		return keyOW
+	case hasFlagWord(flags, "RM"):
+		return keyRM
+	}
+	return keyRW
+}
+
+// hasFlagWord reports whether the space-separated flags hold word.
+func hasFlagWord(flags, word string) bool {
+	for flags != "" {
+		w := flags
+		if i := strings.IndexByte(flags, ' '); i >= 0 {
+			w, flags = flags[:i], flags[i+1:]
+		} else {
+			flags = ""
+		}
+		if w == word {
+			return true
+		}
+	}
+	return false
+}
+
 // CmdFunc executes one command: it parses argv (argv[0] is the command
 // name), does the keyspace work and appends the reply to c.Out.
 type CmdFunc func(s *Shard, c *Client, argv [][]byte)
@@ -101,13 +144,21 @@ type Command struct {
 	Proc       CmdFunc
 	// GetKeys finds the keys and their flags itself, for commands whose
 	// key specs cannot say it all (a spec flagged VARIABLE_FLAGS: the
-	// flags depend on the arguments, as SET's on GET).
+	// flags depend on the arguments, as SET's on GET). Callers only read
+	// the slice it returns, which may be shared.
 	GetKeys func(argv [][]byte) []keyPos
 	Subs    []*Command
 
 	// byGetKeys: the keys are found by GetKeys, not the key specs (there
 	// are none, or one is Unknown). Set by clone.
 	byGetKeys bool
+	// keyKinds[i] is what the command does to the keys of Keys[i];
+	// varKinds: a spec is VARIABLE_FLAGS, so GetKeys says per call;
+	// oneKind: every spec has the same kind, so no key is read or
+	// changed in two ways by one call. Set by clone.
+	keyKinds []keyKind
+	varKinds bool
+	oneKind  bool
 
 	parent *Command
 	subs   map[string]*Command
@@ -202,13 +253,20 @@ func (c *Command) clone(parent *Command) *Command {
 	}
 	cc.args = parseSyntax(cc.Syntax)
 	cc.byGetKeys = cc.GetKeys != nil && len(cc.Keys) == 0
-	for _, k := range cc.Keys {
+	cc.keyKinds = make([]keyKind, len(cc.Keys))
+	cc.oneKind = true
+	for i, k := range cc.Keys {
 		if k.Unknown {
 			if cc.GetKeys == nil {
 				panic("engine: command " + cc.FullName + " has an Unknown key spec and no GetKeys")
 			}
 			cc.byGetKeys = true
 		}
+		if hasFlagWord(k.Flags, "VARIABLE_FLAGS") && cc.GetKeys != nil {
+			cc.varKinds = true
+		}
+		cc.keyKinds[i] = keyKindOf(k.Flags)
+		cc.oneKind = cc.oneKind && cc.keyKinds[i] == cc.keyKinds[0]
 	}
 	cc.Subs = nil
 	if len(c.Subs) > 0 {

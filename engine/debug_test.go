@@ -421,13 +421,7 @@ func TestDebugReloadDuringRewrite(t *testing.T) {
 	if !a.rwStat.lastOK {
 		t.Fatalf("rewrite failed: %+v", a.rwStat)
 	}
-	want := snapshot(a)
-	a.StopPersistence()
-	b := aofShard(t, dir, &now, "everysec")
-	defer b.StopPersistence()
-	if got := snapshot(b); got != want {
-		t.Errorf("loaded data differs\nlive:\n%s\nloaded:\n%s", want, got)
-	}
+	checkReload(t, a, dir, &now)
 }
 
 // TestDebugPopulateWatch: POPULATE's new keys count as changes for WATCH.

@@ -412,14 +412,20 @@ func getCmd(s *Shard, c *Client, argv [][]byte) { s.getGeneric(c, argv[1]) }
 
 // setKeys gives SET's key with the flags its arguments imply, as Redis's
 // setGetKeys: reading and updating with GET, overwriting without it.
+// The slices are shared: callers only read them.
 func setKeys(argv [][]byte) []keyPos {
 	for _, a := range argv[3:] {
 		if eqFold(a, "get") {
-			return []keyPos{{pos: 1, flags: "RW ACCESS UPDATE"}}
+			return setKeysRW
 		}
 	}
-	return []keyPos{{pos: 1, flags: "OW UPDATE"}}
+	return setKeysOW
 }
+
+var (
+	setKeysRW = []keyPos{{pos: 1, flags: "RW ACCESS UPDATE"}}
+	setKeysOW = []keyPos{{pos: 1, flags: "OW UPDATE"}}
+)
 
 func setCmd(s *Shard, c *Client, argv [][]byte) {
 	flags, exp, ok := parseStringOpts(argv, true)
