@@ -89,6 +89,8 @@ type aofState struct {
 
 	drop aofDrop // the durable part of the incr file leaves the page cache
 
+	baseBufs baseBufs // a rewrite's direct buffers, kept between rewrites (aofbase.go)
+
 	writeErr   syscall.Errno // 0 when the last write succeeded
 	failedNow  bool          // writing failed in this AOFFlushSync (and was fine before)
 	retryAt    int64         // ms: when a failed write is tried again
@@ -695,6 +697,7 @@ func (s *Shard) aofReapBgSync() {
 // reported, a scheduled or automatic rewrite starts.
 func (s *Shard) aofCron() {
 	a := &s.aof
+	a.baseBufs.idle(s.nowMs, a.fd >= 0)
 	if a.fd < 0 {
 		return
 	}

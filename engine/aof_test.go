@@ -475,6 +475,17 @@ func TestAOFRewriteCopies(t *testing.T) {
 	checkReload(t, a, dir, &now)
 }
 
+func TestKeyKindOf(t *testing.T) {
+	for flags, want := range map[string]keyKind{
+		"RO ACCESS": keyRO, "RW ACCESS DELETE": keyRW, "OW UPDATE": keyOW, "RM DELETE": keyRM, "RO": keyRO,
+		"UPDATE OW": keyOW, "ACCESS RO": keyRO, "DELETE RM": keyRM, "": keyRW, "ROW": keyRW, "INCOMPLETE": keyRW,
+	} {
+		if got := keyKindOf(flags); got != want {
+			t.Errorf("keyKindOf(%q) = %d, want %d", flags, got, want)
+		}
+	}
+}
+
 // randomWrite is one write command on a small key space of every type.
 func randomWrite(rng *rand.Rand) string {
 	k := func(p string) string { return p + strconv.Itoa(rng.Intn(12)) }

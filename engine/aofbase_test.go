@@ -19,7 +19,79 @@ func directHere(t *testing.T, dir string) bool {
 	}
 	defer os.Remove(f.Name())
 	defer f.Close()
-	return newBaseDirect(f) != nil
+	var kept baseBufs
+	var now int64
+	d := newBaseDirect(f, &kept, &now)
+	if d == nil {
+		return false
+	}
+	d.release()
+	kept.idle(now, false)
+	return true
+}
+
+// TestAOFRewriteKeepsBuffers checks that a rewrite's direct buffers are
+// reused by the next rewrite, reported in mem_aof_buffer meanwhile, and
+// unmapped once unused for baseKeepMs or when appendonly is turned off.
+func TestAOFRewriteKeepsBuffers(t *testing.T) {
+	dir := t.TempDir()
+	if !directHere(t, dir) {
+		t.Skipf("%s takes no O_DIRECT", dir)
+	}
+	oldSize, oldSlice := baseDirectSize, rewriteSliceBytes
+	baseDirectSize, rewriteSliceBytes = 64<<10, 16<<10
+	defer func() { baseDirectSize, rewriteSliceBytes = oldSize, oldSlice }()
+	now := scriptStart
+	a := aofShard(t, dir, &now, "everysec")
+	c := a.NewClient()
+	for i := range 500 {
+		run(t, a, c, "SET k"+strconv.Itoa(i)+" "+strings.Repeat("x", 300))
+	}
+	rewrite := func() {
+		t.Helper()
+		exec(t, a, c, "BGREWRITEAOF")
+		for deadline := time.Now().Add(20 * time.Second); a.aof.rw != nil; {
+			if time.Now().After(deadline) {
+				t.Fatal("rewrite does not finish")
+			}
+			run(t, a, c, "SET k1 y")
+			time.Sleep(100 * time.Microsecond)
+		}
+		if !a.rwStat.lastOK {
+			t.Fatalf("rewrite failed: %+v", a.rwStat)
+		}
+	}
+	memAOF := func() int { return memAOFBuffer(t, a, c) }
+	rewrite()
+	first := a.aof.baseBufs.bufs[0]
+	if first == nil || a.aof.baseBufs.busy {
+		t.Fatalf("buffers not kept after the rewrite: %+v", a.aof.baseBufs)
+	}
+	withBufs := memAOF()
+	rewrite()
+	if len(a.aof.baseBufs.bufs[0]) == 0 || &a.aof.baseBufs.bufs[0][0] != &first[0] {
+		t.Error("the second rewrite did not reuse the first one's buffers")
+	}
+	now += baseKeepMs / 2
+	a.Cron()
+	if a.aof.baseBufs.bufs[0] == nil {
+		t.Error("buffers unmapped before baseKeepMs")
+	}
+	now += baseKeepMs
+	a.Cron()
+	if a.aof.baseBufs.bufs[0] != nil {
+		t.Error("buffers kept after baseKeepMs unused")
+	}
+	if got := memAOF(); got != withBufs-2*baseDirectSize {
+		t.Errorf("mem_aof_buffer %d with the buffers, %d after they were unmapped", withBufs, got)
+	}
+	rewrite()
+	exec(t, a, c, "CONFIG", "SET", "appendonly", "no")
+	a.Cron()
+	if a.aof.baseBufs.bufs[0] != nil {
+		t.Error("buffers kept with appendonly no")
+	}
+	a.StopPersistence()
 }
 
 // TestAOFRewriteDirect rewrites, under concurrent writes, a key space

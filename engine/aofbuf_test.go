@@ -258,18 +258,22 @@ func TestAOFDropsPageCache(t *testing.T) {
 	}
 }
 
+// memAOFBuffer is INFO memory's mem_aof_buffer.
+func memAOFBuffer(t *testing.T, s *Shard, c *Client) int {
+	t.Helper()
+	v := exec(t, s, c, "INFO", "memory")
+	n, err := strconv.Atoi(infoFields(string(v.Str))["mem_aof_buffer"])
+	if err != nil {
+		t.Fatalf("mem_aof_buffer: %v", err)
+	}
+	return n
+}
+
 // TestAOFBufferInInfo: INFO memory's mem_aof_buffer is the memory the AOF
 // buffer holds (at least the chunk records go to while the AOF is on,
 // what is written back on the free list after), 0 without an AOF.
 func TestAOFBufferInInfo(t *testing.T) {
-	memAOF := func(s *Shard, c *Client) int {
-		v := exec(t, s, c, "INFO", "memory")
-		n, err := strconv.Atoi(infoFields(string(v.Str))["mem_aof_buffer"])
-		if err != nil {
-			t.Fatalf("mem_aof_buffer: %v", err)
-		}
-		return n
-	}
+	memAOF := func(s *Shard, c *Client) int { return memAOFBuffer(t, s, c) }
 	plain := NewShard(DefaultConfig())
 	if n := memAOF(plain, plain.NewClient()); n != 0 {
 		t.Errorf("mem_aof_buffer %d without an AOF", n)

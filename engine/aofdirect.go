@@ -22,7 +22,10 @@ import (
 // partial block after it stays staged and is written again, completed, by
 // the next one. The stage is written through from its start towards its
 // end and its live part (from the block holding buf[in]) is moved back to
-// the start when that is small. A direct write is handed out only when it
+// the start when that is small. The stage is one huge page, small enough
+// that the memory records are appended to is still in the CPU's caches
+// when the stage comes round to it again: with 4 MiB, recording a SET at
+// -P 30 cost ~15 ns more. A direct write is handed out only when it
 // adds at least aofDirectMin bytes, as a direct write's fixed cost
 // (pinning, a device request: tens of microseconds in a VM) would cost
 // more than the page cache below that. Otherwise what the stage holds
@@ -50,8 +53,8 @@ import (
 // are appended there during the turn).
 
 const (
-	aofStageCap  = 4 << 20   // the stage's size
-	aofStageLow  = 1 << 20   // an alias is made with at least this much of the stage free
+	aofStageCap  = 2 << 20   // the stage's size: one huge page
+	aofStageLow  = 512 << 10 // an alias is made with at least this much of the stage free
 	aofStageMove = 64 << 10  // compact moves at most this much
 	aofDirectMin = 128 << 10 // least a direct write adds to the file
 	aofAlign     = 4 << 10   // the stage's block: offsets and lengths of direct writes
@@ -335,9 +338,10 @@ func hugeBuf(n int) (b, m []byte) {
 }
 
 // memory is INFO's mem_aof_buffer: the chunks and the stage, the alias
-// counted once (as the stage).
+// counted once (as the stage), and a rewrite's direct buffers while kept
+// between rewrites.
 func (a *aofState) memory() int {
-	n := a.memBytes() + cap(a.st.buf)
+	n := a.memBytes() + cap(a.st.buf) + a.baseBufs.mem()
 	if a.st.alias {
 		n -= cap(*a.oldestFed())
 	}

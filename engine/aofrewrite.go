@@ -132,16 +132,28 @@ func (rw *aofRewrite) writeKey(r kv.Ref) {
 	}
 }
 
-// flush writes the buffer to the temporary base file, creating it first.
-// An error ends the rewrite (the old AOF stays as it is).
+// create makes the temporary base file, written with O_DIRECT when
+// direct and the file system takes it.
+func (rw *aofRewrite) create(direct bool) error {
+	f, err := os.OpenFile(rw.tmpPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	rw.f = f
+	if direct {
+		rw.direct = newBaseDirect(f, &rw.s.aof.baseBufs, &rw.s.nowMs)
+	}
+	return nil
+}
+
+// flush writes the buffer to the temporary base file, creating it first
+// (for direct writes: more is to come). An error ends the rewrite (the
+// old AOF stays as it is).
 func (rw *aofRewrite) flush() error {
 	if rw.f == nil {
-		f, err := os.OpenFile(rw.tmpPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-		if err != nil {
+		if err := rw.create(true); err != nil {
 			return err
 		}
-		rw.f = f
-		rw.direct = newBaseDirect(f)
 	}
 	if rw.rdb {
 		rw.crc = rdb.CRC64(rw.crc, rw.buf)
@@ -183,6 +195,11 @@ func (rw *aofRewrite) finishBase() error {
 // base, everything before EOF first, so that the CRC covers it, then
 // EOF and the CRC.
 func (rw *aofRewrite) seal() error {
+	if rw.f == nil { // a base written in one go: no direct buffers for it
+		if err := rw.create(false); err != nil {
+			return rw.fail(err)
+		}
+	}
 	if rw.rdb {
 		if err := rw.flush(); err != nil {
 			return rw.fail(err)
@@ -193,7 +210,7 @@ func (rw *aofRewrite) seal() error {
 		return rw.fail(err)
 	}
 	if d := rw.direct; d != nil {
-		rw.direct, rw.buf = nil, nil // buf lay in d's buffers, which finish unmaps
+		rw.direct, rw.buf = nil, nil // buf lay in d's buffers, which finish releases
 		if err := d.finish(); err != nil {
 			return rw.fail(err)
 		}

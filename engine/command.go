@@ -90,6 +90,18 @@ const (
 // keyKindOf is the kind a key spec's flags ("OW UPDATE") name; RW when
 // they name none. No allocation.
 func keyKindOf(flags string) keyKind {
+	if len(flags) == 2 || len(flags) > 2 && flags[2] == ' ' { // the kind first, as Redis writes them
+		switch flags[:2] {
+		case "RO":
+			return keyRO
+		case "RW":
+			return keyRW
+		case "OW":
+			return keyOW
+		case "RM":
+			return keyRM
+		}
+	}
 	switch {
 	case hasFlagWord(flags, "RO"):
 		return keyRO
