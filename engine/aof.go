@@ -908,6 +908,11 @@ func (s *Shard) aofReload() error {
 	}
 	if a.fd >= 0 {
 		if st := &a.st; st.unwritten() > 0 {
+			if st.dend > 0 {
+				if err := pwriteAll(a.fd, st.buf[st.dstart:st.dend], st.doff); err != nil {
+					return err
+				}
+			}
 			if err := pwriteAll(a.fd, st.buf[st.in:st.n], st.base+int64(st.in)); err != nil {
 				return err
 			}
