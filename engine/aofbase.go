@@ -19,9 +19,9 @@ import (
 // being filled itself (room, commit), not copied into it, and the buffers
 // are huge-page memory outside the heap (hugeBuf): 160 -> ~120 ms. The
 // shard keeps them from one rewrite to the next (baseBufs) and unmaps them
-// once no rewrite used them for baseKeepMs. The last partial buffer is written
-// buffered, O_DIRECT cleared, so the file ends exactly where the base
-// does. Where O_DIRECT is refused (tmpfs, some FUSE and network file
+// once no rewrite used them for baseKeepMs. The last partial buffer is
+// written buffered, O_DIRECT cleared, so the file ends exactly where the
+// base does. Where O_DIRECT is refused (tmpfs, some FUSE and network file
 // systems) or its alignment is coarser than a page, the base is written
 // buffered as before.
 //

@@ -37,17 +37,16 @@ import (
 // cost ~15 ns more; and wrapping round instead of going back to the
 // chunks for a turn, to be copied in, saves ~14 ns more. A direct write
 // is handed out only when it adds at least aofDirectMin bytes, as a
-// direct write's fixed cost
-// (pinning, a device request: tens of microseconds in a VM) would cost
-// more than the page cache below that. Otherwise what the stage holds
-// beyond in is written buffered through the ordinary descriptor, and the
-// shard goes back to writing its chunks buffered (aofbuf.go) once the
-// stage holds nothing unwritten and little is fed: a quiet shard writes
-// every turn's records to the page cache at once, as Redis does, and the
-// staged tail of a busy one waits for the next write only (it is in the
-// file no later than the turn after the stream stops). A later direct
-// write over a block that went through the page cache is kept coherent by
-// the kernel.
+// direct write's fixed cost (pinning, a device request: tens of
+// microseconds in a VM) would cost more than the page cache below that.
+// Otherwise what the stage holds beyond in is written buffered through
+// the ordinary descriptor, and the shard goes back to writing its chunks
+// buffered (aofbuf.go) once the stage holds nothing unwritten and little
+// is fed: a quiet shard writes every turn's records to the page cache at
+// once, as Redis does, and the staged tail of a busy one waits for the
+// next write only (it is in the file no later than the turn after the
+// stream stops). A later direct write over a block that went through the
+// page cache is kept coherent by the kernel.
 //
 // Direct writes are used with appendfsync everysec and no, where the
 // writer runs them on the ring (a direct write waits for the device, which
@@ -83,7 +82,7 @@ type aofStage struct {
 	n            int    // buf[:n] is staged
 	wstart, wend int    // the write in flight or to retry: buf[wstart:wend]; wend 0 when none
 	direct       bool   // that write is direct
-	// The detached write (stageWrap): buf[dstart:dend] is still to go to
+	// The detached write (wrap): buf[dstart:dend] is still to go to
 	// the file at doff, before anything the stage mirrors now, which lies
 	// below dstart; dend 0 when none. The file has everything before
 	// dnew already (the write's first block was in part rewritten).

@@ -248,7 +248,8 @@ func (rw *aofRewrite) fail(err error) error {
 
 // rewriteBefore writes out, before cmd changes them, the keys of the cut
 // it names that the rewrite has not reached and whose value at the cut a
-// replay of the incr file needs (copyNeeded).
+// replay of the incr file needs: those it reads and changes (see the
+// file's comment, step 2).
 func (s *Shard) rewriteBefore(cmd *Command, argv [][]byte) {
 	rw := s.aof.rw
 	if rw == nil || rw.walked || cmd.Flags&FlagWrite == 0 {
