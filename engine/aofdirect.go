@@ -16,10 +16,10 @@ import (
 // alias, below). In a 2-vCPU VM on ext4 this took the kernel's share of
 // the CPU per SET at -P 30, as perf sees it, from about 160 ns to about
 // 40. (The run time the kernel counts for io_uring's worker making the
-// direct writes is about 110 ns per SET there: in that VM a direct write
-// of memory just written costs some 0.35 ns per byte more than one of
-// memory written long before, and perf does not see it. Buffered writes,
-// in the loop or on the ring, still cost the shard more.)
+// direct writes is larger, 110-150 ns per SET there, and grows with the
+// bytes written, not with the number of writes: perf, sampling in that
+// VM, sees a quarter of it. Buffered writes, in the loop or on the ring,
+// still cost the shard more.)
 //
 // The stage mirrors the file from an aligned offset (base): buf[:in] is in
 // the file already, buf[in:n] is not. A direct write covers the whole
