@@ -53,9 +53,6 @@ const baseKeepMs = 60_000
 
 // take gives the buffers to a writer, mapping them when there are none.
 func (b *baseBufs) take() [2][]byte {
-	if b.bufs[0] != nil && len(b.bufs[0]) != baseDirectSize {
-		b.idle(0, false) // the size changed (tests)
-	}
 	if b.bufs[0] == nil {
 		for i := range b.bufs {
 			b.bufs[i], b.maps[i] = hugeBuf(baseDirectSize)

@@ -16,10 +16,10 @@ import (
 // alias, below). In a 2-vCPU VM on ext4 this took the kernel's share of
 // the CPU per SET at -P 30, as perf sees it, from about 160 ns to about
 // 40. (The run time the kernel counts for io_uring's worker making the
-// direct writes is larger, 110-150 ns per SET there, and grows with the
-// bytes written, not with the number of writes: perf, sampling in that
-// VM, sees a quarter of it. Buffered writes, in the loop or on the ring,
-// still cost the shard more.)
+// direct writes is larger, 110-150 ns per SET there, and fewer, larger
+// writes did not reduce it: perf, sampling in that VM, sees a quarter of
+// it. Buffered writes, in the loop or on the ring, still cost the shard
+// more.)
 //
 // The stage mirrors the file from an aligned offset (base): buf[:in] is in
 // the file already, buf[in:n] is not. A direct write covers the whole
@@ -86,9 +86,9 @@ type aofStage struct {
 	// the file at doff, before anything the stage mirrors now, which lies
 	// below dstart; dend 0 when none. The file has everything before
 	// dnew already (the write's first block was in part rewritten).
+	// While there is one, any write handed out is it (detached).
 	dstart, dend int
 	doff, dnew   int64
-	wdet         bool // the write in flight or to retry is the detached one
 	allowed      bool // the writer runs direct writes (the ring)
 	inline       bool // the loop writes itself (aofWriteOut): nothing goes direct
 	on           bool // records go through the stage
@@ -120,11 +120,15 @@ func (st *aofStage) writingLen() int {
 	switch {
 	case st.wend == 0:
 		return 0
-	case st.wdet:
+	case st.detached():
 		return int(max(0, st.doff+int64(st.dend-st.dstart)-st.dnew))
 	}
 	return max(0, st.wend-st.in)
 }
+
+// detached says whether the write in flight or to retry is the detached
+// one.
+func (st *aofStage) detached() bool { return st.wend > 0 && st.dend > 0 }
 
 // limit is where the part of buf the stage mirrors must end: at the
 // detached region while there is one.
@@ -182,7 +186,7 @@ func (s *Shard) stageNext() (fd int, off int64, p []byte, ok bool) {
 		return 0, 0, nil, false
 	}
 	if st.dend > 0 { // what is left of a detached write goes first
-		st.wstart, st.wend, st.direct, st.wdet = st.dstart, st.dend, false, true
+		st.wstart, st.wend, st.direct = st.dstart, st.dend, false
 		if usable {
 			s.stageAlias()
 		}
@@ -239,7 +243,7 @@ func (st *aofStage) wrap() {
 	if st.dend > 0 || st.wstart < aofStageLow+t {
 		return
 	}
-	st.dstart, st.dend, st.wdet = st.wstart, st.wend, true
+	st.dstart, st.dend = st.wstart, st.wend
 	st.doff, st.dnew = st.base+int64(st.wstart), st.base+int64(st.in)
 	copy(st.buf, st.buf[st.wend:st.n])
 	st.base += int64(st.wend)
@@ -326,7 +330,7 @@ func (a *aofState) stageReset() {
 		*p = append(a.chunk(), *p...)
 	}
 	st.on, st.n, st.in = false, 0, 0
-	st.dstart, st.dend, st.wdet = 0, 0, false
+	st.dstart, st.dend = 0, 0
 }
 
 // compact moves the live part of the stage (from the block holding the
@@ -348,8 +352,8 @@ func (st *aofStage) compact() {
 // file. It returns the bytes the file gained and whether the write was
 // whole.
 func (st *aofStage) stageDone(n int) (added int, whole bool) {
-	if st.wdet {
-		st.wend, st.wdet = 0, false
+	if st.detached() {
+		st.wend = 0
 		st.dstart += n
 		st.doff += int64(n)
 		if st.doff > st.dnew {
@@ -396,7 +400,7 @@ func (b *aofBuf) drainInto(dst []byte) int {
 // "madvise" or "always"): a direct write pins its pages one by one, and
 // a huge page is one. m is the mapping, for munmap; nil when the memory
 // came from the heap (mmap refused). The stage is kept for the shard's
-// life, a rewrite's buffers for the rewrite's.
+// life, a rewrite's buffers while rewrites use them (baseBufs).
 func hugeBuf(n int) (b, m []byte) {
 	const huge = 2 << 20
 	m, err := unix.Mmap(-1, 0, n+huge, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)

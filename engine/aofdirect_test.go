@@ -50,7 +50,7 @@ func (w *stagedWriter) step(short, fail bool) bool {
 	if !ok {
 		return false
 	}
-	if s.aof.st.wdet {
+	if s.aof.st.detached() {
 		w.detached++
 		if short || fail {
 			w.detShort++
@@ -441,7 +441,7 @@ func TestAOFStageWrap(t *testing.T) {
 		if fd, off, iov, ok = s.AOFNextWrite(); !ok {
 			t.Fatal("nothing to write")
 		}
-		if st.wdet {
+		if st.detached() {
 			break
 		}
 		n, err := pwritev(fd, iov, off)
@@ -463,7 +463,7 @@ func TestAOFStageWrap(t *testing.T) {
 	s.AOFWriteDone(0, unix.EIO) // the detached write fails: its whole region is left
 	s.aof.retryAt = 0
 	fd, doff, iov, ok := s.AOFNextWrite()
-	if !ok || !st.wdet || fd != s.aof.fd || doff != off || int(iov[0].Len) != st.dend-st.dstart {
+	if !ok || !st.detached() || fd != s.aof.fd || doff != off || int(iov[0].Len) != st.dend-st.dstart {
 		t.Fatalf("the detached region is not written again first, buffered (at %d, want %d)", doff, off)
 	}
 	iov[0].SetLen(aofAlign) // cut short

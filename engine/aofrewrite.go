@@ -255,38 +255,32 @@ func (s *Shard) rewriteBefore(cmd *Command, argv [][]byte) {
 	if rw == nil || rw.walked || cmd.Flags&FlagWrite == 0 {
 		return
 	}
+	var buf [4]keyRange
+	ranges := buf[:0]
+	oneKind := cmd.oneKind
 	if cmd.byGetKeys || cmd.varKinds {
 		if cmd.GetKeys == nil {
 			return
 		}
-		keys := cmd.GetKeys(argv)
-		for i, k := range keys {
-			kind := keyKindOf(k.flags)
-			if kind == keyRO {
-				continue
-			}
-			need := kind == keyRW
-			for j := 0; j < len(keys) && !need; j++ {
-				need = j != i && keyKindOf(keys[j].flags) != kind && string(argv[keys[j].pos]) == string(argv[k.pos])
-			}
-			if need {
-				rw.before(argv[k.pos])
-			}
+		for _, k := range cmd.GetKeys(argv) {
+			ranges = append(ranges, keyRange{first: k.pos, last: k.pos, step: 1, kind: keyKindOf(k.flags)})
 		}
-		return
-	}
-	var buf [4]keyRange
-	ranges, ok := cmd.keyRanges(argv, buf[:0])
-	if !ok {
-		return
+		oneKind = false // the kinds are this call's
+	} else {
+		var ok bool
+		if ranges, ok = cmd.keyRanges(argv, ranges); !ok {
+			return
+		}
+		for i := range ranges {
+			ranges[i].kind = cmd.keyKinds[ranges[i].spec]
+		}
 	}
 	for _, kr := range ranges {
-		kind := cmd.keyKinds[kr.spec]
-		if kind == keyRO || kind != keyRW && cmd.oneKind {
+		if kr.kind == keyRO || kr.kind != keyRW && oneKind {
 			continue
 		}
 		for i := kr.first; i <= kr.last && i < len(argv); i += kr.step {
-			if kind == keyRW || keyMixed(cmd, argv, ranges, i, kind) {
+			if kr.kind == keyRW || keyMixed(argv, ranges, i, kr.kind) {
 				rw.before(argv[i])
 			}
 		}
@@ -296,9 +290,9 @@ func (s *Shard) rewriteBefore(cmd *Command, argv [][]byte) {
 // keyMixed reports whether the key argv[i], of kind kind, is also one of
 // the command's keys of another kind (SUNIONSTORE's destination named as
 // a source too).
-func keyMixed(cmd *Command, argv [][]byte, ranges []keyRange, i int, kind keyKind) bool {
+func keyMixed(argv [][]byte, ranges []keyRange, i int, kind keyKind) bool {
 	for _, kr := range ranges {
-		if cmd.keyKinds[kr.spec] == kind {
+		if kr.kind == kind {
 			continue
 		}
 		for j := kr.first; j <= kr.last && j < len(argv); j += kr.step {

@@ -88,33 +88,9 @@ const (
 )
 
 // keyKindOf is the kind a key spec's flags ("OW UPDATE") name; RW when
-// they name none. No allocation.
+// they name none. No allocation; it stops at the first kind (Redis writes
+// it first).
 func keyKindOf(flags string) keyKind {
-	if len(flags) == 2 || len(flags) > 2 && flags[2] == ' ' { // the kind first, as Redis writes them
-		switch flags[:2] {
-		case "RO":
-			return keyRO
-		case "RW":
-			return keyRW
-		case "OW":
-			return keyOW
-		case "RM":
-			return keyRM
-		}
-	}
-	switch {
-	case hasFlagWord(flags, "RO"):
-		return keyRO
-	case hasFlagWord(flags, "OW"):
-		return keyOW
-	case hasFlagWord(flags, "RM"):
-		return keyRM
-	}
-	return keyRW
-}
-
-// hasFlagWord reports whether the space-separated flags hold word.
-func hasFlagWord(flags, word string) bool {
 	for flags != "" {
 		w := flags
 		if i := strings.IndexByte(flags, ' '); i >= 0 {
@@ -122,11 +98,18 @@ func hasFlagWord(flags, word string) bool {
 		} else {
 			flags = ""
 		}
-		if w == word {
-			return true
+		switch w {
+		case "RO":
+			return keyRO
+		case "OW":
+			return keyOW
+		case "RM":
+			return keyRM
+		case "RW":
+			return keyRW
 		}
 	}
-	return false
+	return keyRW
 }
 
 // CmdFunc executes one command: it parses argv (argv[0] is the command
@@ -274,7 +257,7 @@ func (c *Command) clone(parent *Command) *Command {
 			}
 			cc.byGetKeys = true
 		}
-		if hasFlagWord(k.Flags, "VARIABLE_FLAGS") && cc.GetKeys != nil {
+		if strings.Contains(k.Flags, "VARIABLE_FLAGS") && cc.GetKeys != nil {
 			cc.varKinds = true
 		}
 		cc.keyKinds[i] = keyKindOf(k.Flags)

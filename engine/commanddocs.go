@@ -443,7 +443,8 @@ func (cmd *Command) keyPositions(argv [][]byte) (keys []keyPos, ok bool) {
 // keys are argv[first], argv[first+step], ... up to argv[last].
 type keyRange struct {
 	first, last, step int
-	spec              int // index in Command.Keys
+	spec              int     // index in Command.Keys
+	kind              keyKind // what the command does to these keys (rewriteBefore sets it)
 }
 
 // keyRanges resolves the command's key specs against argv (argv[0] the

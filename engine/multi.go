@@ -452,7 +452,7 @@ func (s *Shard) run(c *Client, cmd *Command, argv [][]byte) {
 		ranges, ok := cmd.keyRanges(argv, rbuf[:0])
 		if ok {
 			for _, r := range ranges {
-				if strings.HasPrefix(cmd.Keys[r.spec].Flags, "RO") {
+				if cmd.keyKinds[r.spec] == keyRO {
 					continue
 				}
 				for i := r.first; i <= r.last; i += r.step {
@@ -464,7 +464,7 @@ func (s *Shard) run(c *Client, cmd *Command, argv [][]byte) {
 		}
 	} else if cmd.GetKeys != nil {
 		for _, k := range cmd.GetKeys(argv) {
-			if !strings.HasPrefix(k.flags, "RO") && s.isWatched(argv[k.pos]) {
+			if keyKindOf(k.flags) != keyRO && s.isWatched(argv[k.pos]) {
 				pre = append(pre, before{k.pos, s.live(argv[k.pos])})
 			}
 		}

@@ -114,8 +114,7 @@ type Row struct {
 	NoAOF        string   `json:"no_aof,omitempty"`        // the same server without the AOF
 	NoAOFRatio   *float64 `json:"no_aof_ratio,omitempty"`  // ops/s over NoAOF's
 	// CPUUsPerOp is the server's CPU time per request (zero when not
-	// measured); NoAOFCPURatio is it over NoAOF's. On a shared machine it
-	// varies less than ops/s, which every stall of the host moves.
+	// measured); NoAOFCPURatio is it over NoAOF's.
 	CPUUsPerOp    Spread   `json:"cpu_us_per_op"`
 	NoAOFCPURatio *float64 `json:"no_aof_cpu_ratio,omitempty"`
 }

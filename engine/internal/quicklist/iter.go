@@ -26,12 +26,7 @@ type Iter struct {
 
 // Done ends an iteration that deleted: the node it was in is compressed
 // again if it should be. Calling it after any iteration is harmless.
-func (it *Iter) Done() {
-	if it.dirty {
-		it.dirty = false
-		it.q.settle(it.node, it.node)
-	}
-}
+func (it *Iter) Done() { it.left(it.node) }
 
 // left is called when the iterator moves off node r.
 func (it *Iter) left(r int) {

@@ -143,10 +143,6 @@ func (q *Quicklist) NodeCount() int { return q.hi - q.lo }
 // decompress a compressed node into a copy.
 func (q *Quicklist) Node(i int) *listpack.Listpack { return q.view(i) }
 
-// NodeLen returns the number of entries of node i, compressed or not.
-// O(1).
-func (q *Quicklist) NodeLen(i int) int { return q.nodeLen(i) }
-
 // NodeAllocSize returns the bytes node i holds as it is kept: its
 // compressed form when compressed. O(1).
 func (q *Quicklist) NodeAllocSize(i int) int {
@@ -156,8 +152,9 @@ func (q *Quicklist) NodeAllocSize(i int) int {
 	return q.ns[q.lo+i].AllocSize()
 }
 
-// nodeLen is the number of entries of node r. O(1).
-func (q *Quicklist) nodeLen(r int) int {
+// NodeLen returns the number of entries of node r, compressed or not.
+// O(1).
+func (q *Quicklist) NodeLen(r int) int {
 	if z := q.zNode(q.lo + r); z != nil {
 		return z.n
 	}
@@ -288,7 +285,7 @@ func (q *Quicklist) allowInsert(n *listpack.Listpack, sz int) bool {
 // allowMerge reports whether nodes r and r+1 may become one, from their
 // sizes alone (a compressed node stays compressed).
 func (q *Quicklist) allowMerge(r int) bool {
-	return q.sizeFits(q.nodeSize(r)+q.nodeSize(r+1)-listpack.EmptySize, q.nodeLen(r)+q.nodeLen(r+1))
+	return q.sizeFits(q.nodeSize(r)+q.nodeSize(r+1)-listpack.EmptySize, q.NodeLen(r)+q.NodeLen(r+1))
 }
 
 // nodeSize is the listpack size of node r, compressed or not. O(1).
@@ -381,7 +378,7 @@ func (q *Quicklist) locate(i int) (r, k int, ok bool) {
 	nn := q.hi - q.lo
 	if i < q.count/2 {
 		for r = 0; r < nn; r++ {
-			c := q.nodeLen(r)
+			c := q.NodeLen(r)
 			if i < c {
 				return r, i, true
 			}
@@ -390,7 +387,7 @@ func (q *Quicklist) locate(i int) (r, k int, ok bool) {
 	} else {
 		j := q.count - 1 - i // index from the tail
 		for r = nn - 1; r >= 0; r-- {
-			c := q.nodeLen(r)
+			c := q.NodeLen(r)
 			if j < c {
 				return r, c - 1 - j, true
 			}
@@ -455,7 +452,7 @@ func (q *Quicklist) DeleteRange(start, count int) int {
 	first := r
 	left := count
 	for left > 0 && r < q.hi-q.lo {
-		c := q.nodeLen(r)
+		c := q.NodeLen(r)
 		del := min(c-k, left)
 		if k == 0 && del == c {
 			q.removeNode(r)

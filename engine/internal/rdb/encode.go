@@ -72,7 +72,7 @@ func appendLZF(dst, s []byte) ([]byte, bool) {
 		copy(grown, dst)
 		dst = grown
 	}
-	out, ok := lzfCompress(dst[:start+room], s, maxOut)
+	out, ok := LZFCompress(dst[:start+room], s, maxOut)
 	if !ok {
 		return dst[:start], false
 	}

@@ -42,12 +42,13 @@ type lzfTable [1 << lzfHashMax]uint16
 
 var lzfTables = sync.Pool{New: func() any { return new(lzfTable) }}
 
-// lzfCompress appends the LZF compression of in to dst. It gives up (ok
-// false, dst returned unchanged in length) as soon as the output would
-// exceed maxOut bytes. The output depends only on in. O(len(in)); no
+// LZFCompress appends the LZF compression of in to dst (as RDB strings
+// and Redis's quicklist nodes are compressed). It gives up (ok false, dst
+// returned unchanged in length) as soon as the output would exceed maxOut
+// bytes. The output depends only on in. O(len(in)); no
 // allocation beyond dst's growth (the hash table comes from a pool and
 // only the part in's size needs is cleared).
-func lzfCompress(dst, in []byte, maxOut int) (out []byte, ok bool) {
+func LZFCompress(dst, in []byte, maxOut int) (out []byte, ok bool) {
 	n := len(in)
 	if n == 0 || maxOut <= 0 {
 		return dst, n == 0
@@ -126,11 +127,11 @@ func appendLiterals(dst, lit []byte) []byte {
 	return dst
 }
 
-// lzfDecompress decompresses in into out, which must be exactly the
+// LZFDecompress decompresses in into out, which must be exactly the
 // announced length: anything else (a stream that ends short of it, writes
 // past it, or refers before its start) is corrupt. It never reads outside
 // in nor writes outside out. O(len(out)); no allocation.
-func lzfDecompress(out, in []byte) error {
+func LZFDecompress(out, in []byte) error {
 	ip, op := 0, 0
 	for ip < len(in) {
 		c := int(in[ip])
@@ -184,14 +185,3 @@ func lzfDecompress(out, in []byte) error {
 	}
 	return nil
 }
-
-// LZFCompress appends the LZF compression of in to dst, giving up (ok
-// false) when it would take more than maxOut bytes: what Redis's
-// quicklist compresses inner list nodes with, too.
-func LZFCompress(dst, in []byte, maxOut int) (out []byte, ok bool) {
-	return lzfCompress(dst, in, maxOut)
-}
-
-// LZFDecompress decompresses in into out, which must be exactly the
-// original length.
-func LZFDecompress(out, in []byte) error { return lzfDecompress(out, in) }

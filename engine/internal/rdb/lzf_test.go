@@ -41,30 +41,30 @@ func lzfInputs() [][]byte {
 
 func TestLZFRoundTrip(t *testing.T) {
 	for i, in := range lzfInputs() {
-		c, ok := lzfCompress(nil, in, len(in)*2+64)
+		c, ok := LZFCompress(nil, in, len(in)*2+64)
 		if !ok {
 			t.Fatalf("input %d (%d bytes): compression gave up with room to spare", i, len(in))
 		}
 		out := make([]byte, len(in))
-		if err := lzfDecompress(out, c); err != nil {
+		if err := LZFDecompress(out, c); err != nil {
 			t.Fatalf("input %d: %v", i, err)
 		}
 		if !bytes.Equal(out, in) {
 			t.Fatalf("input %d: round trip differs", i)
 		}
-		again, _ := lzfCompress([]byte("prefix"), in, len(in)*2+64)
+		again, _ := LZFCompress([]byte("prefix"), in, len(in)*2+64)
 		if !bytes.Equal(again[6:], c) || string(again[:6]) != "prefix" {
 			t.Fatalf("input %d: compression is not deterministic or clobbers dst", i)
 		}
 		// A limit one byte short of the output makes it give up.
 		if len(c) > 0 {
-			if short, ok := lzfCompress([]byte("x"), in, len(c)-1); ok || string(short) != "x" {
+			if short, ok := LZFCompress([]byte("x"), in, len(c)-1); ok || string(short) != "x" {
 				t.Fatalf("input %d: limit %d not enforced (ok %v, %d bytes)", i, len(c)-1, ok, len(short))
 			}
 		}
 	}
 	// Redundant input compresses well.
-	c, _ := lzfCompress(nil, bytes.Repeat([]byte("a"), 10000), 10000)
+	c, _ := LZFCompress(nil, bytes.Repeat([]byte("a"), 10000), 10000)
 	if len(c) > 150 {
 		t.Errorf("10000 x 'a' compressed to %d bytes", len(c))
 	}
@@ -77,7 +77,7 @@ func TestLZFGolden(t *testing.T) {
 		'd', ',', 0xa0, 0x1e, 0x40, 0x0c, 0x01, 'd', '!'}
 	in = in[1:] // the first byte above is the uncompressed length (49)
 	out := make([]byte, 49)
-	if err := lzfDecompress(out, in); err != nil {
+	if err := LZFDecompress(out, in); err != nil {
 		t.Fatal(err)
 	}
 	if string(out) != "hello hello hello hello hello world, hello world!" {
@@ -99,14 +99,14 @@ func TestLZFCorrupt(t *testing.T) {
 		{"reference past output", []byte{0, 'a', 0x20, 0x00}, 3},
 		{"short output", []byte{1, 'a', 'b'}, 3},
 	} {
-		err := lzfDecompress(make([]byte, tc.n), tc.in)
+		err := LZFDecompress(make([]byte, tc.n), tc.in)
 		if !errors.Is(err, ErrCorrupt) {
 			t.Errorf("%s: err = %v", tc.name, err)
 		}
 	}
 	// An overlapping reference repeats: "a" then 9 copies at distance 1.
 	out := make([]byte, 10)
-	if err := lzfDecompress(out, []byte{0, 'a', 7 << 5, 0, 0}); err != nil || string(out) != "aaaaaaaaaa" {
+	if err := LZFDecompress(out, []byte{0, 'a', 7 << 5, 0, 0}); err != nil || string(out) != "aaaaaaaaaa" {
 		t.Errorf("overlap: %q %v", out, err)
 	}
 }
@@ -115,10 +115,10 @@ func TestLZFNoAlloc(t *testing.T) {
 	in := []byte(strings.Repeat("hello world ", 40))
 	dst := make([]byte, 0, 1024)
 	out := make([]byte, len(in))
-	c, _ := lzfCompress(dst, in, len(in))
+	c, _ := LZFCompress(dst, in, len(in))
 	n := testing.AllocsPerRun(100, func() {
-		c, _ = lzfCompress(dst[:0], in, len(in))
-		if err := lzfDecompress(out, c); err != nil {
+		c, _ = LZFCompress(dst[:0], in, len(in))
+		if err := LZFDecompress(out, c); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -129,21 +129,21 @@ func TestLZFNoAlloc(t *testing.T) {
 
 func FuzzLZF(f *testing.F) {
 	for _, in := range lzfInputs()[:8] {
-		c, _ := lzfCompress(nil, in, len(in)*2+64)
+		c, _ := LZFCompress(nil, in, len(in)*2+64)
 		f.Add(in, c, uint16(len(in)))
 	}
 	f.Add([]byte{}, []byte{0, 'a', 0xe0, 0xff, 0}, uint16(300))
 	f.Fuzz(func(t *testing.T, plain, stream []byte, n uint16) {
 		// Any stream: decompression never panics, and an accepted one
 		// fills the output exactly.
-		_ = lzfDecompress(make([]byte, n), stream)
+		_ = LZFDecompress(make([]byte, n), stream)
 		// Any input: compression round-trips and respects its limit.
-		c, ok := lzfCompress(nil, plain, len(plain)+len(plain)/16+8)
+		c, ok := LZFCompress(nil, plain, len(plain)+len(plain)/16+8)
 		if !ok {
 			t.Fatalf("compression of %d bytes gave up under a generous limit", len(plain))
 		}
 		out := make([]byte, len(plain))
-		if err := lzfDecompress(out, c); err != nil || !bytes.Equal(out, plain) {
+		if err := LZFDecompress(out, c); err != nil || !bytes.Equal(out, plain) {
 			t.Fatalf("round trip failed: %v", err)
 		}
 	})
@@ -155,18 +155,18 @@ func BenchmarkLZFCompress(b *testing.B) {
 	b.SetBytes(int64(len(in)))
 	b.ReportAllocs()
 	for b.Loop() {
-		lzfCompress(dst[:0], in, len(in))
+		LZFCompress(dst[:0], in, len(in))
 	}
 }
 
 func BenchmarkLZFDecompress(b *testing.B) {
 	in := lzfInputs()[10][:16384]
-	c, _ := lzfCompress(nil, in, len(in))
+	c, _ := LZFCompress(nil, in, len(in))
 	out := make([]byte, len(in))
 	b.SetBytes(int64(len(in)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := lzfDecompress(out, c); err != nil {
+		if err := LZFDecompress(out, c); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -239,7 +239,7 @@ func (r *Reader) readLZF() ([]byte, error) {
 		return nil, err
 	}
 	r.out = slices.Grow(r.out[:0], int(ulen))[:ulen]
-	if err := lzfDecompress(r.out, in); err != nil {
+	if err := LZFDecompress(r.out, in); err != nil {
 		return nil, err
 	}
 	return r.out, nil
