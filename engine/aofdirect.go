@@ -15,11 +15,13 @@ import (
 // buffer (the stage) that the records are appended to in place (the
 // alias, below). In a 2-vCPU VM on ext4 this took the kernel's share of
 // the CPU per SET at -P 30, as perf sees it, from about 160 ns to about
-// 40. (The run time the kernel counts for io_uring's worker making the
-// direct writes is larger, 110-150 ns per SET there, and fewer, larger
-// writes did not reduce it: perf, sampling in that VM, sees a quarter of
-// it. Buffered writes, in the loop or on the ring, still cost the shard
-// more.)
+// 40. io_uring's worker, which makes the direct writes (an extending
+// direct write waits for the device), is on the CPU about 30 us per write
+// of ~480 KiB there, as the scheduler's switches show, perf samples and a
+// direct write of that size outside the server takes; the per-thread run
+// time in /proc (schedstat) counts about three times that in that VM. A
+// write costs the worker nearly the same from 256 KiB to 1 MiB.
+// Buffered writes, in the loop or on the ring, still cost the shard more.
 //
 // The stage mirrors the file from an aligned offset (base): buf[:in] is in
 // the file already, buf[in:n] is not. A direct write covers the whole
