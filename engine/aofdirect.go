@@ -16,11 +16,12 @@ import (
 // alias, below). In a 2-vCPU VM on ext4 this took the kernel's share of
 // the CPU per SET at -P 30, as perf sees it, from about 160 ns to about
 // 40. io_uring's worker, which makes the direct writes (an extending
-// direct write waits for the device), is on the CPU about 30 us per write
-// of ~480 KiB there, as the scheduler's switches show, perf samples and a
-// direct write of that size outside the server takes; the per-thread run
-// time in /proc (schedstat) counts about three times that in that VM. A
-// write costs the worker nearly the same from 256 KiB to 1 MiB.
+// direct write waits for the device), is on the CPU 34-74 ns per SET there
+// by the scheduler's switch events (about 55 us per write of ~480 KiB in
+// a run at 34 ns; 30-35 us outside the server), and perf samples 33-46
+// ns; the per-thread run time in /proc (schedstat) counts about three
+// times that in that VM. Outside the server a direct write costs nearly
+// the same from 256 KiB (27 us) to 1 MiB (33 us).
 // Buffered writes, in the loop or on the ring, still cost the shard more.
 //
 // The stage mirrors the file from an aligned offset (base): buf[:in] is in
