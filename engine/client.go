@@ -38,7 +38,8 @@ type Client struct {
 	QueryFree int   // free bytes in the input buffer
 	Handle    int32 // the loop's own reference to its connection
 
-	reply    uint8 // CLIENT REPLY mode: replyOff, replySkip, replySkipNext bits
+	reply    uint8 // CLIENT REPLY mode: replyOff, replySkip, replySkipNext, replySilenced bits
+	pushes   []int // while replySilenced: start and end in Out of each push written (kept)
 	name     string
 	libName  string
 	libVer   string
@@ -62,6 +63,7 @@ const (
 	replyOff      uint8 = 1 << iota // no replies until CLIENT REPLY ON
 	replySkip                       // no reply to the current command
 	replySkipNext                   // no reply to the next command
+	replySilenced                   // the running command's reply is dropped, its pushes kept
 )
 
 // Name is the name set with CLIENT SETNAME or HELLO SETNAME.

@@ -96,9 +96,18 @@ var subReplyNames = [...][2]string{
 // RESP2, a push in RESP3.
 func (c *Client) pushHeader(n int) { c.Out = resp.AppendPushLen(c.Out, n, c.Resp3) }
 
+// keepPush records that Out[start:] is a push, when the running command's
+// reply is to be dropped (CLIENT REPLY OFF or SKIP): the push stays.
+func (c *Client) keepPush(start int) {
+	if c.reply&replySilenced != 0 {
+		c.pushes = append(c.pushes, start, len(c.Out))
+	}
+}
+
 // confirm writes a (un)subscribe confirmation; name nil is the null of
 // UNSUBSCRIBE with nothing to unsubscribe from.
 func (c *Client) confirm(kind int, unsub bool, name []byte, count int) {
+	start := len(c.Out)
 	c.pushHeader(3)
 	i := 0
 	if unsub {
@@ -111,6 +120,7 @@ func (c *Client) confirm(kind int, unsub bool, name []byte, count int) {
 		c.Bulk(name)
 	}
 	c.Int(int64(count))
+	c.keepPush(start)
 }
 
 func (c *Client) countFor(kind int) int {
@@ -268,6 +278,7 @@ func (s *Shard) deliver(c *Client, kind string, pattern, channel, msg []byte) {
 	if c.Flags&CloseASAP != 0 {
 		return
 	}
+	start := len(c.Out)
 	if pattern != nil {
 		c.pushHeader(4)
 		c.BulkString(kind)
@@ -278,6 +289,7 @@ func (s *Shard) deliver(c *Client, kind string, pattern, channel, msg []byte) {
 	}
 	c.Bulk(channel)
 	c.Bulk(msg)
+	c.keepPush(start)
 	if len(c.Out) > pubsubOutputHardLimit {
 		c.Flags |= CloseASAP
 		logf("warning", "Client id=%d addr=%s scheduled to be closed ASAP for overcoming of output buffer limits.", c.ID, c.Addr)

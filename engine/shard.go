@@ -231,6 +231,9 @@ func (c *Client) Dequeued() { c.pending = false }
 func (s *Shard) Exec(c *Client, argv [][]byte) {
 	c.lastAt = s.nowMs
 	mark := len(c.Out)
+	if c.reply&(replyOff|replySkip) != 0 {
+		c.reply |= replySilenced
+	}
 	cmd := s.cmds.lookup(argv)
 	admitted := false // run or queued; any refusal flags a transaction (multi.go)
 	switch {
@@ -289,13 +292,20 @@ func (s *Shard) Exec(c *Client, argv [][]byte) {
 }
 
 // applyReplyMode drops the reply just written when CLIENT REPLY OFF or
-// SKIP says so, and moves a pending SKIP on to the next command, as Redis
-// does when it resets a client after each command.
+// SKIP says so, but not the pushes among it (pub/sub confirmations and
+// messages, which Redis sends whatever the reply mode), and moves a
+// pending SKIP on to the next command, as Redis does when it resets a
+// client after each command.
 func (c *Client) applyReplyMode(mark int) {
 	if c.reply&(replyOff|replySkip) != 0 {
-		c.Out = c.Out[:mark]
+		n := mark
+		for i := 0; i+1 < len(c.pushes); i += 2 {
+			n += copy(c.Out[n:], c.Out[c.pushes[i]:c.pushes[i+1]])
+		}
+		c.Out = c.Out[:n]
 	}
-	c.reply &^= replySkip
+	c.pushes = c.pushes[:0]
+	c.reply &^= replySkip | replySilenced
 	if c.reply&replySkipNext != 0 {
 		c.reply = c.reply&^replySkipNext | replySkip
 	}
