@@ -688,6 +688,7 @@ func (s *Shard) bitfieldGeneric(c *Client, argv [][]byte, readonlyCmd bool) {
 	}
 	var r kv.Ref
 	var b []byte
+	var grown bool // the key was created or lengthened: every write is a change
 	if readonly {
 		var ok bool
 		if r, ok = s.lookupString(c, argv[1]); !ok {
@@ -702,7 +703,7 @@ func (s *Shard) bitfieldGeneric(c *Client, argv [][]byte, readonlyCmd bool) {
 			return
 		}
 		var ok bool
-		if r, b, _, ok = s.bitString(c, argv[1], highest); !ok {
+		if r, b, grown, ok = s.bitString(c, argv[1], highest); !ok {
 			return
 		}
 	}
@@ -722,7 +723,7 @@ func (s *Shard) bitfieldGeneric(c *Client, argv [][]byte, readonlyCmd bool) {
 				c.Int(int64(v))
 			}
 		default:
-			var ret, newVal uint64
+			var ret, oldVal, newVal uint64
 			var overflow bool
 			if op.signed {
 				old := signExtend(getBitfield(b, op.offset, op.width), op.width)
@@ -742,9 +743,10 @@ func (s *Shard) bitfieldGeneric(c *Client, argv [][]byte, readonlyCmd bool) {
 					}
 					r = old
 				}
-				ret, newVal = uint64(r), uint64(nv)
+				ret, oldVal, newVal = uint64(r), uint64(old), uint64(nv)
 			} else {
 				old := getBitfield(b, op.offset, op.width)
+				oldVal = old
 				if op.code == bfIncrBy {
 					wrapped, of := unsignedOverflow(old, op.value, op.width, op.ow)
 					newVal, overflow = old+uint64(op.value), of
@@ -765,7 +767,9 @@ func (s *Shard) bitfieldGeneric(c *Client, argv [][]byte, readonlyCmd bool) {
 				c.Null() // nothing written, no change counted
 				continue
 			}
-			changes++
+			if grown || oldVal != newVal { // writing the value it holds changes nothing
+				changes++
+			}
 			c.Int(int64(ret))
 			setBitfield(b, op.offset, op.width, newVal)
 		}
