@@ -87,6 +87,7 @@ func (s *Shard) Cron() {
 	s.expireBlocked()
 	s.metrics.sample(s)
 	s.aofCron()
+	s.lazyFreeCron()
 	if s.Config.Maxmemory > 0 {
 		s.sampleMemory()
 	}

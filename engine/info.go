@@ -297,7 +297,8 @@ func (s *Shard) infoMemory(w *infoWriter) {
 	}
 	w.kv("mem_aof_buffer", s.aof.memory())
 	w.kv("mem_allocator", "go-"+runtime.Version())
-	w.kv("lazyfree_pending_objects", 0)
+	w.kv("lazyfree_pending_objects", s.lazyFreePending())
+	w.kv("lazyfreed_objects", s.lazy.reclaimed)
 	w.kv("keyspace_page_bytes", ks.PageBytes)
 	w.kv("keyspace_live_bytes", ks.LiveBytes)
 	w.kv("keyspace_index_bytes", ks.IndexBytes)

@@ -774,6 +774,7 @@ func (s *Shard) moveEntry(r kv.Ref, newKey []byte) {
 		obj := s.db.Obj(r)
 		s.db.Delete(r)
 		s.db.InsertObject(newKey, obj, m, at)
+		s.kept(obj)
 		s.notifyNew(newKey)
 		return
 	}

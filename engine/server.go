@@ -189,6 +189,7 @@ func configSetCmd(s *Shard, c *Client, argv [][]byte) {
 // rates and the memory peak.
 func configResetstatCmd(s *Shard, c *Client, argv [][]byte) {
 	s.Stats = Stats{}
+	s.lazy.reclaimed = 0
 	var walk func([]*Command)
 	walk = func(cmds []*Command) {
 		for _, cmd := range cmds {
@@ -261,7 +262,9 @@ func flushMode(c *Client, argv [][]byte) bool {
 func (s *Shard) flush() int64 {
 	s.touchFlushed() // watched keys that exist change (multi.go)
 	n := int64(s.db.Len())
+	objects, heap := s.db.Stats().Objects, int64(readUsedMemory())
 	s.db.Clear()
+	s.flushed(objects, heap)
 	s.expire.cursor, s.expire.avgTTL = 0, 0
 	s.dirty += n
 	return n

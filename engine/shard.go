@@ -83,6 +83,7 @@ type Shard struct {
 	clock      func() int64  // unix ms; tests replace it
 	cluster    *clusterState // cluster mode's view of the cluster (clusterstate.go); nil when standalone
 	mem        memGuard      // maxmemory's reading of used memory (maxmemory.go)
+	lazy       lazyFree      // collections after large frees (lazyfree.go)
 	block      blockState    // blocked clients and the keys they wait on (blocking.go)
 	pubsub     pubsubState   // channels, patterns and their subscribers (pubsub.go)
 	watch      watchState    // the keys clients WATCH (multi.go)
@@ -127,6 +128,7 @@ func NewShard(cfg *Config) *Shard {
 		errorStats: make(map[string]int64),
 		rng:        uint64(now.UnixNano()) | 1,
 	}
+	s.db.OnDrop(s.dropped)
 	s.runID = s.randomHex(40)
 	s.aof.fd, s.aof.st.dfd = -1, -1
 	if cfg.ClusterEnabled {

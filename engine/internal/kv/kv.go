@@ -117,6 +117,9 @@ type Store struct {
 
 	slots *slotIndex // per-slot key lists (slots.go); nil unless TrackSlots
 	mark  *marks     // a rewrite's marks (mark.go); nil unless BeginMark
+
+	released int64     // bytes of pages and huge buffers let go of, over the store's life
+	onDrop   func(any) // OnDrop's function; nil for none
 }
 
 // New returns an empty store. O(1); it allocates under 2 KiB.
@@ -144,8 +147,10 @@ func (s *Store) Volatile() int { return s.volatile }
 // Every Ref becomes invalid. O(1) work here (O(slots) when it tracks
 // slots); the GC reclaims the memory later.
 func (s *Store) Clear() {
-	slots, mark := s.slots, s.mark
+	slots, mark, onDrop := s.slots, s.mark, s.onDrop
+	released := s.Released() + s.Stats().TotalBytes
 	s.reset()
+	s.released, s.onDrop = released, onDrop
 	if mark != nil {
 		mark.done = true // no key of a rewrite's cut is left
 		s.mark = mark
@@ -426,7 +431,11 @@ func (s *Store) Delete(r Ref) {
 
 // dropObject releases the object slot of e (the record stays).
 func (s *Store) dropObject(e *entry) {
-	s.objs.del(objSlot(s.record(e.loc)))
+	id := objSlot(s.record(e.loc))
+	if s.onDrop != nil {
+		s.onDrop(*s.objs.at(id))
+	}
+	s.objs.del(id)
 	e.loc &^= locObject
 	s.objects--
 }

@@ -91,6 +91,7 @@ type slab struct {
 	pageCount int
 	pageBytes int64
 	slotBytes int64 // bytes of slots in use
+	released  int64 // bytes of pages released, over the slab's life
 }
 
 func (sl *slab) init() {
@@ -220,6 +221,7 @@ func (sl *slab) trim() {
 
 func (sl *slab) release(p int32) {
 	sl.pageBytes -= int64(len(sl.pages[p]))
+	sl.released += int64(len(sl.pages[p]))
 	sl.pageCount--
 	sl.pages[p] = nil
 	sl.meta[p] = pageMeta{state: pageUnused, next: sl.unused}
@@ -245,6 +247,7 @@ func (s *Store) freeRecord(loc uint64) {
 	if locClass(loc) == hugeClass {
 		id := locPage(loc)
 		s.hugeBytes -= int64(cap(*s.huge.at(id)))
+		s.released += int64(cap(*s.huge.at(id)))
 		s.huge.del(id)
 		return
 	}

@@ -25,13 +25,24 @@ type Stats struct {
 	TotalBytes    int64 // everything above plus side and page tables
 }
 
-// Stats returns the store's statistics. O(1).
 // DataBytes is the bytes the records and huge values hold (Stats'
 // LiveBytes plus HugeBytes): what the key space grows by with its data,
 // less the index. O(1), for checks on every write that Stats is too slow
 // for.
 func (s *Store) DataBytes() int64 { return s.recBytes + s.hugeBytes }
 
+// Released is how many bytes of its own memory (slab pages, huge values'
+// buffers, and everything Clear dropped) the store has let go of to the
+// garbage collector over its life. Objects' own memory is not counted:
+// OnDrop sees the objects. O(1).
+func (s *Store) Released() int64 { return s.released + s.slab.released }
+
+// OnDrop has f called with every object the store lets go of when a key
+// holding one is deleted or given a string value (not by Clear, nor when
+// SetObject replaces one object by another). f must not change the store.
+func (s *Store) OnDrop(f func(obj any)) { s.onDrop = f }
+
+// Stats returns the store's statistics. O(1).
 func (s *Store) Stats() Stats {
 	st := Stats{
 		Keys:          s.count,

@@ -501,3 +501,39 @@ func TestExpireAccounting(t *testing.T) {
 		}
 	}
 }
+
+// TestReleasedAndOnDrop: the store reports the objects it lets go of and
+// the bytes of its own memory it releases (huge values, pages, Clear).
+func TestReleasedAndOnDrop(t *testing.T) {
+	s := New()
+	var dropped []any
+	s.OnDrop(func(o any) { dropped = append(dropped, o) })
+	a, b, c := &struct{ n int }{1}, &struct{ n int }{2}, &struct{ n int }{3}
+	ra := s.InsertObject([]byte("a"), a, 0, NoExpire)
+	rb := s.InsertObject([]byte("b"), b, 0, NoExpire)
+	rs := s.InsertString([]byte("s"), []byte("x"), 0, NoExpire)
+	s.Delete(rs)
+	s.Delete(ra)
+	s.SetString(rb, []byte("y"))
+	if len(dropped) != 2 || dropped[0] != a || dropped[1] != b {
+		t.Fatalf("dropped %v, want a then b", dropped)
+	}
+	r0 := s.Released()
+	rh := s.InsertString([]byte("h"), make([]byte, 1<<20), 0, NoExpire)
+	if s.Released() != r0 {
+		t.Fatalf("Released moved on an insert: %d -> %d", r0, s.Released())
+	}
+	s.Delete(rh)
+	if got := s.Released() - r0; got < 1<<20 {
+		t.Fatalf("deleting a 1 MiB value released %d bytes", got)
+	}
+	before, total := s.Released(), s.Stats().TotalBytes
+	s.Clear()
+	if s.Released() != before+total {
+		t.Fatalf("Clear: Released %d, want %d + %d", s.Released(), before, total)
+	}
+	s.Delete(s.InsertObject([]byte("c"), c, 0, NoExpire))
+	if len(dropped) != 3 || dropped[2] != c {
+		t.Fatalf("after Clear the hook is gone: dropped %v", dropped)
+	}
+}
