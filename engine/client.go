@@ -49,6 +49,7 @@ type Client struct {
 	db       int
 	noEvict  bool
 	readonly bool // READONLY (cluster mode): shown as flag r; a shard has no replicas, so it changes no routing
+	monitor  bool // MONITOR: on the shard's monitors (monitor.go)
 
 	shard   *Shard
 	blk     *blockedOn  // what the client waits for in a blocking command (blocking.go); nil when not blocked
@@ -136,6 +137,9 @@ func (c *Client) appendInfoLine(b []byte, now int64) []byte {
 	b = strconv.AppendInt(b, (now-c.lastAt)/1000, 10)
 	b = append(b, " flags="...)
 	flags := len(b)
+	if c.monitor {
+		b = append(b, 'O')
+	}
 	if c.subscribed() {
 		b = append(b, 'P')
 	}

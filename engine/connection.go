@@ -393,11 +393,12 @@ func quitCmd(s *Shard, c *Client, argv [][]byte) {
 func resetCmd(s *Shard, c *Client, argv [][]byte) {
 	s.discardTx(c) // MULTI and WATCH (multi.go)
 	s.dropSubscriptions(c)
+	s.stopMonitor(c)
 	c.db = 0
 	c.readonly = false
 	c.Resp3 = false
 	c.name = ""
-	c.reply = 0
+	c.reply, c.pushes = 0, c.pushes[:0]
 	c.Simple("RESET")
 }
 
@@ -407,7 +408,7 @@ func clientIDCmd(s *Shard, c *Client, argv [][]byte) { c.Int(int64(c.ID)) }
 func clientReplyCmd(s *Shard, c *Client, argv [][]byte) {
 	switch {
 	case eqFold(argv[2], "on"):
-		c.reply = 0
+		c.reply, c.pushes = 0, c.pushes[:0]
 		c.OK()
 	case eqFold(argv[2], "off"):
 		c.reply |= replyOff

@@ -84,6 +84,8 @@ type Shard struct {
 	cluster    *clusterState // cluster mode's view of the cluster (clusterstate.go); nil when standalone
 	mem        memGuard      // maxmemory's reading of used memory (maxmemory.go)
 	lazy       lazyFree      // collections after large frees (lazyfree.go)
+	monitors   []*Client     // MONITOR clients, in the order they asked (monitor.go)
+	monBuf     []byte        // the line being shown to them
 	block      blockState    // blocked clients and the keys they wait on (blocking.go)
 	pubsub     pubsubState   // channels, patterns and their subscribers (pubsub.go)
 	watch      watchState    // the keys clients WATCH (multi.go)
@@ -200,6 +202,7 @@ func (s *Shard) Unregister(c *Client) {
 	s.dropBlocked(c)
 	s.dropSubscriptions(c)
 	s.discardTx(c)
+	s.stopMonitor(c)
 }
 
 // Clients returns the number of registered clients.
@@ -335,6 +338,9 @@ func (s *Shard) call(c *Client, cmd *Command, argv [][]byte) {
 		}
 		if unit {
 			s.endUnit(cmd, argv, mark)
+		}
+		if len(s.monitors) > 0 && cmd.Flags&(FlagAdmin|FlagSkipMonitor) == 0 {
+			s.feedMonitors(c, cmd, argv)
 		}
 		cmd.calls++
 		cmd.usec += (nanotime() - start) / 1000
