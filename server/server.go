@@ -295,6 +295,7 @@ func isLoopback(addr string) bool {
 // command. After a protocol error, or once the client is to be closed, the
 // rest of its input is discarded, as Redis does.
 func (s *Server) process(c *conn, buf []byte) int {
+	c.cli.QueryBuf = len(buf) // what CLIENT LIST shows while these commands run, as Redis's query buffer
 	off := 0
 	for off < len(buf) {
 		if c.cli.Flags&(engine.CloseAfterReply|engine.CloseASAP) != 0 {

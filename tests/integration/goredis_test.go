@@ -33,6 +33,11 @@ func TestGoRedis(t *testing.T) {
 				if !slices.Contains(fields, "resp="+strconv.Itoa(proto)) {
 					t.Errorf("CLIENT INFO does not say resp=%d: %q", proto, ci)
 				}
+				// While a command runs, its client's query buffer holds it, as
+				// in Redis: CLIENT INFO's 26 bytes.
+				if !slices.Contains(fields, "qbuf=26") {
+					t.Errorf("CLIENT INFO does not show its own 26 bytes as qbuf: %q", ci)
+				}
 				// CLIENT SETINFO and lib-name came with Redis 7.2.
 				if v := info(t, s.Addr, "server")["redis_version"]; versionAtLeast(v, 7, 2) &&
 					!slices.ContainsFunc(fields, func(f string) bool { return strings.HasPrefix(f, "lib-name=go-redis") }) {
