@@ -363,7 +363,7 @@ func (s *Shard) expireBlocked() {
 		c := s.block.clients[i]
 		d := c.blk.deadline
 		if d != 0 && d <= s.nowMs {
-			c.NullArray()
+			c.blk.timedOut(c)
 			s.unblock(c)
 			continue
 		}
@@ -372,6 +372,17 @@ func (s *Shard) expireBlocked() {
 		}
 	}
 	s.block.next = next
+}
+
+// timedOut writes the reply of a wait that timed out: a null array, as
+// Redis 7.0 answers every blocking list and sorted set command, and for
+// WAIT the replicas that acknowledged, none.
+func (b *blockedOn) timedOut(c *Client) {
+	if b.typ == typeNone {
+		c.Int(0)
+		return
+	}
+	c.NullArray()
 }
 
 // dropBlocked forgets a blocked client that disconnected.
@@ -413,7 +424,7 @@ func clientUnblockCmd(s *Shard, c *Client, argv [][]byte) {
 	if withError {
 		target.Error(errUnblockedClient)
 	} else {
-		target.NullArray()
+		target.blk.timedOut(target)
 	}
 	s.unblock(target)
 	c.Int(1)

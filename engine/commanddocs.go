@@ -225,8 +225,8 @@ func commandDocsCmd(s *Shard, c *Client, argv [][]byte) {
 }
 
 func replyCommandDocs(c *Client, cmd *Command) {
-	n := 4
-	for _, present := range []bool{len(cmd.DocFlags) > 0, cmd.Deprecated != "", cmd.ReplacedBy != "",
+	n := 3
+	for _, present := range []bool{cmd.Complexity != "", len(cmd.DocFlags) > 0, cmd.Deprecated != "", cmd.ReplacedBy != "",
 		len(cmd.History) > 0, len(cmd.args) > 0, len(cmd.Subs) > 0} {
 		if present {
 			n++
@@ -239,8 +239,10 @@ func replyCommandDocs(c *Client, cmd *Command) {
 	c.BulkString(cmd.Since)
 	c.BulkString("group")
 	c.BulkString(cmd.Group)
-	c.BulkString("complexity")
-	c.BulkString(cmd.Complexity)
+	if cmd.Complexity != "" { // as MONITOR's, whose docs give none
+		c.BulkString("complexity")
+		c.BulkString(cmd.Complexity)
+	}
 	if len(cmd.DocFlags) > 0 {
 		c.BulkString("doc_flags")
 		c.SetLen(len(cmd.DocFlags))
