@@ -12,7 +12,8 @@ import (
 
 // nanotime is the runtime's monotonic clock: one vDSO call, cheaper than
 // time.Now, which also reads the wall clock. Per-command timing for INFO
-// commandstats uses it twice per command, as Redis reads ustime twice.
+// commandstats and the slow log uses it twice per command, as Redis reads
+// ustime twice.
 //
 //go:linkname nanotime runtime.nanotime
 func nanotime() int64
@@ -90,6 +91,7 @@ type Shard struct {
 	aof        aofState      // the append-only file (aof.go)
 	rwStat     rewriteStats  // AOF rewrites (aofrewrite.go)
 	debug      debugState    // DEBUG's switches (debug.go)
+	slow       slowState     // the slow log (slowlog.go)
 	// errMark is ErrorReplies when the last call began or ended: a command
 	// failed if it grew since. EXEC's queued commands, run by call, move it,
 	// so their errors are theirs, not EXEC's, as in Redis.
@@ -128,6 +130,7 @@ func NewShard(cfg *Config) *Shard {
 		rng:        uint64(now.UnixNano()) | 1,
 	}
 	s.runID = s.randomHex(40)
+	s.slowlogConfigured()
 	s.aof.fd, s.aof.st.dfd = -1, -1
 	if cfg.ClusterEnabled {
 		if cfg.Cluster == nil {
@@ -311,7 +314,7 @@ func (c *Client) applyReplyMode(mark int) {
 	}
 }
 
-// call runs cmd with its statistics. A panic inside a command is a bug in
+// call runs cmd with its statistics and the slow log. A panic inside a command is a bug in
 // the shard; it is turned into an error reply for that client so that no
 // other client is disturbed, and counted.
 func (s *Shard) call(c *Client, cmd *Command, argv [][]byte) {
@@ -335,7 +338,11 @@ func (s *Shard) call(c *Client, cmd *Command, argv [][]byte) {
 			s.endUnit(cmd, argv, mark)
 		}
 		cmd.calls++
-		cmd.usec += (nanotime() - start) / 1000
+		us := (nanotime() - start) / 1000
+		cmd.usec += us
+		if us >= s.slow.trigger { // false for most commands: slowlog.go
+			s.afterCall(c, cmd, argv, us)
+		}
 		s.Stats.CommandsProcessed++
 		if s.Stats.ErrorReplies > s.errMark { // not after CONFIG RESETSTAT zeroed it
 			cmd.failed++
