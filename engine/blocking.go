@@ -30,6 +30,9 @@ import (
 //   - CLIENT UNBLOCK ends the wait with that same timeout reply or an
 //     UNBLOCKED error; a disconnection (Unregister) just forgets it.
 //
+// A client served or unblocked by CLIENT UNBLOCK has its command logged in
+// the slow log then, not when it blocked (slowlog.go).
+//
 // Every unblocked client is queued on Shard.Unblocked. A blocked client's
 // later commands (pipelined behind the blocking one) must not run while it
 // waits: the loop stops feeding a client to Exec while Client.Blocked, and
@@ -67,6 +70,7 @@ type blockedOn struct {
 	deadline int64    // unix ms; 0 waits forever
 	idx      int      // position in blockState.clients
 	typ      uint8    // the value type that serves it (typeList, typeZSet)
+	usec     int64    // the time the call that blocked took, for the slow log (slowlog.go)
 }
 
 // blockState is the shard's side of blocking.
@@ -192,6 +196,7 @@ func (s *Shard) blockClientOn(c *Client, argv [][]byte, first, last int, deadlin
 		b.keys = append(b.keys, key)
 	}
 	c.blk = b
+	s.slowlogWatch() // call notes the time it took in b.usec
 	s.block.clients = append(s.block.clients, c)
 	if deadline != 0 {
 		s.block.timeouts++
@@ -318,6 +323,7 @@ func (s *Shard) serveKey(key []byte) {
 func (s *Shard) retry(c *Client, key []byte) bool {
 	b := c.blk
 	s.block.retryKey, s.block.stillBlocked = key, false
+	start := nanotime()
 	func() {
 		var mark int64
 		unit := s.prop.on
@@ -343,6 +349,7 @@ func (s *Shard) retry(c *Client, key []byte) bool {
 	if s.block.stillBlocked {
 		return false
 	}
+	s.slowlogUnblocked(c, true, (nanotime()-start)/1000)
 	s.unblock(c)
 	s.touchServed(b.cmd, b.argv, key) // for WATCH (multi.go)
 	s.signalKeys(b.cmd, b.argv)
@@ -426,6 +433,7 @@ func clientUnblockCmd(s *Shard, c *Client, argv [][]byte) {
 	} else {
 		target.blk.timedOut(target)
 	}
+	s.slowlogUnblocked(target, false, 0)
 	s.unblock(target)
 	c.Int(1)
 }

@@ -73,6 +73,8 @@ type Config struct {
 	ZsetMaxListpackEntries     int   // most members a sorted set keeps as a listpack; one more converts it to a skiplist
 	ZsetMaxListpackValue       int64 // longest member a listpack sorted set takes; a longer one converts it
 	HLLSparseMaxBytes          int64 // largest sparse HyperLogLog (header included); a longer one turns dense
+	SlowlogLogSlowerThan       int64 // microseconds from which a command is logged in the slow log; 0: all, < 0: none (slowlog.go)
+	SlowlogMaxLen              int64 // most entries the slow log keeps
 
 	// Cluster is the cluster configuration of cluster mode, read from
 	// ClusterConfigFile by LoadCluster before the shard is made. It is
@@ -110,6 +112,8 @@ func DefaultConfig() *Config {
 		ZsetMaxListpackEntries:     128,
 		ZsetMaxListpackValue:       64,
 		HLLSparseMaxBytes:          3000,
+		SlowlogLogSlowerThan:       10000,
+		SlowlogMaxLen:              128,
 		AppendFsync:                "everysec",
 		AppendFilename:             "appendonly.aof",
 		AppendDirname:              "appendonlydir",
@@ -189,6 +193,22 @@ func intParam(name string, lo, hi int64, f func(*Config) *int) *param {
 			*f(c) = int(n)
 			return nil
 		}}
+}
+
+// int64Param is an integer parameter within [lo, hi] whose change the
+// running shard takes up with apply.
+func int64Param(name string, lo, hi int64, f func(*Config) *int64, apply func(*Shard) error) *param {
+	return &param{name: name,
+		get: func(c *Config) string { return strconv.FormatInt(*f(c), 10) },
+		set: func(c *Config, v []string) error {
+			n, err := parseIntRange(v[0], lo, hi)
+			if err != nil {
+				return err
+			}
+			*f(c) = n
+			return nil
+		},
+		apply: apply}
 }
 
 // memParam is a memory parameter (bytes, with an optional unit) within
@@ -404,6 +424,11 @@ var params = []*param{
 	// HyperLogLogs turn dense past this size (hllobj.go); Redis's range is
 	// [0, LONG_MAX], a memory value.
 	memParam("hll-sparse-max-bytes", 0, func(c *Config) *int64 { return &c.HLLSparseMaxBytes }),
+	// The slow log (slowlog.go); Redis's ranges are [-1, LLONG_MAX] and
+	// [0, LONG_MAX]. A lower slowlog-max-len cuts the log as the next
+	// command ends with the log on (this CONFIG SET, when it is on).
+	int64Param("slowlog-max-len", 0, math.MaxInt64, func(c *Config) *int64 { return &c.SlowlogMaxLen }, applySlowlog),
+	int64Param("slowlog-log-slower-than", -1, math.MaxInt64, func(c *Config) *int64 { return &c.SlowlogLogSlowerThan }, applySlowlog),
 	// Shoal writes no RDB snapshots: the only save policy is none.
 	{name: "save",
 		get: func(*Config) string { return "" },
@@ -437,6 +462,8 @@ func applyDir(s *Shard) error {
 	}
 	return nil
 }
+
+func applySlowlog(s *Shard) error { s.slowlogConfigured(); return nil }
 
 // reservedFDs are the descriptors kept apart from clients for listeners,
 // logs and files (Redis's CONFIG_MIN_RESERVED_FDS).
@@ -759,6 +786,8 @@ var paramHelp = map[string]string{
 	"zset-max-listpack-entries":     "most members a sorted set keeps as a compact listpack",
 	"zset-max-listpack-value":       "longest member a listpack sorted set takes (bytes)",
 	"hll-sparse-max-bytes":          "largest sparse HyperLogLog, header included; a longer one turns dense (bytes)",
+	"slowlog-log-slower-than":       "log commands taking this many microseconds or more in the slow log (SLOWLOG); 0 logs every command, -1 none",
+	"slowlog-max-len":               "most entries the slow log keeps; the oldest go first",
 	"daemonize":                     "no: Shoal runs in the foreground (use systemd)",
 	"save":                          `RDB snapshots: "" (none; Shoal writes none)`,
 	"appendonly":                    "keep an append-only file (yes|no)",

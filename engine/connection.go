@@ -272,8 +272,15 @@ func echoCmd(s *Shard, c *Client, argv [][]byte) { c.Bulk(argv[1]) }
 // is refused, since the default user has none; the two-argument form
 // succeeds for the default user, which accepts any password, and answers
 // WRONGPASS for any other user name. Every connection is already
-// authenticated as the default user, so success changes nothing.
+// authenticated as the default user, so success changes nothing. As in
+// Redis, the slow log shows the arguments after AUTH as "(redacted)",
+// unless there are too many of them.
 func authCmd(s *Shard, c *Client, argv [][]byte) {
+	if len(argv) <= 3 {
+		for j := 1; j < len(argv); j++ {
+			s.redactArg(argv, j)
+		}
+	}
 	switch {
 	case len(argv) > 3:
 		c.Error(errSyntax)
@@ -289,7 +296,8 @@ func authCmd(s *Shard, c *Client, argv [][]byte) {
 // helloCmd switches the protocol, authenticates and names the connection,
 // as Redis 7.0: options are handled in order (AUTH checks the password
 // where it stands, SETNAME validates the name), and the name is set and
-// the protocol switched only once every option passed.
+// the protocol switched only once every option passed. The user name and
+// password of each AUTH option reached are "(redacted)" in the slow log.
 func helloCmd(s *Shard, c *Client, argv [][]byte) {
 	var ver int64
 	next := 1
@@ -311,6 +319,8 @@ func helloCmd(s *Shard, c *Client, argv [][]byte) {
 		more := len(argv) - 1 - j
 		switch {
 		case eqFold(argv[j], "auth") && more >= 2:
+			s.redactArg(argv, j+1)
+			s.redactArg(argv, j+2)
 			if !authenticate(argv[j+1], argv[j+2]) {
 				c.Error(errWrongPass)
 				return

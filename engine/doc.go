@@ -58,7 +58,7 @@
 // One command family per file (strings.go, keys.go, hashes.go, sets.go,
 // lists.go with blocking.go, zsets.go, bitops.go, hyperloglog.go,
 // multi.go, pubsub.go with pubsub_bus.go, sort.go, dump.go, memory.go, debug.go,
-// connection.go, server.go, cluster.go), each registering its commands in
+// connection.go, server.go, slowlog.go, cluster.go), each registering its commands in
 // the table; each collection type's value in a file of its own
 // (hashobj.go, setobj.go, listobj.go, zsetobj.go, hllobj.go) over the
 // containers of engine/internal (listpack, intset, quicklist, dict, zset,

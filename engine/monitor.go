@@ -14,8 +14,8 @@ import (
 // the time the command finished, its client's database and address, and
 // its arguments quoted as Redis quotes them (sdscatrepr). Commands flagged
 // admin or skip_monitor are not shown, nor what the shard replays while
-// loading; AUTH's arguments and HELLO's AUTH credentials are shown as
-// "(redacted)". A command is shown once it ran: a queued command inside
+// loading; the arguments a command hides (AUTH's, HELLO's AUTH
+// credentials: redactArg) are shown as "(redacted)". A command is shown once it ran: a queued command inside
 // EXEC, a command refused before it ran (unknown, wrong arity, -MOVED) not
 // at all. RESET ends it; the client may send commands meanwhile.
 //
@@ -60,7 +60,7 @@ func (s *Shard) stopMonitor(c *Client) {
 
 // feedMonitors shows c's command argv to every monitor. The caller checked
 // that there are monitors and that the command is to be shown.
-func (s *Shard) feedMonitors(c *Client, cmd *Command, argv [][]byte) {
+func (s *Shard) feedMonitors(c *Client, argv [][]byte) {
 	if s.loading {
 		return
 	}
@@ -78,13 +78,18 @@ func (s *Shard) feedMonitors(c *Client, cmd *Command, argv [][]byte) {
 	b = append(b, ' ')
 	b = append(b, c.Addr...)
 	b = append(b, "] "...)
-	from := redactFrom(cmd, argv)
+	var redact uint64 // the arguments the command hid (redactArg, slowlog.go)
+	if len(argv) > 0 && s.slow.redactArgv == &argv[0] {
+		redact = s.slow.redact
+	}
 	for i, a := range argv {
 		if i > 0 {
 			b = append(b, ' ')
 		}
-		if i >= from && (cmd.Name != "hello" || i <= from+1) {
-			b = append(b, `"(redacted)"`...)
+		if i < 64 && redact&(1<<i) != 0 {
+			b = append(b, '"')
+			b = append(b, redacted...)
+			b = append(b, '"')
 			continue
 		}
 		b = appendRepr(b, a)
@@ -102,26 +107,6 @@ func (s *Shard) feedMonitors(c *Client, cmd *Command, argv [][]byte) {
 		}
 		s.queue(m)
 	}
-}
-
-// redactFrom is the first argument of argv that a monitor must not see:
-// every argument of AUTH, the user name and password after HELLO's AUTH
-// (two arguments from there); len(argv) when none.
-func redactFrom(cmd *Command, argv [][]byte) int {
-	switch cmd.Name {
-	case "auth":
-		return 1
-	case "hello":
-		for i := 2; i < len(argv); i++ {
-			switch {
-			case eqFold(argv[i], "auth") && i+2 < len(argv):
-				return i + 1
-			case eqFold(argv[i], "setname"):
-				i++ // its value
-			}
-		}
-	}
-	return len(argv)
 }
 
 // appendRepr appends p quoted as Redis's sdscatrepr does: in double

@@ -41,6 +41,10 @@ import (
 //	read            the current client's output not yet read: messages
 //	                published to it, further replies of a command that
 //	                sent several (nothing when there is none)
+//	mask 0 1 2 4    the next command's reply is an array of arrays (as
+//	                SLOWLOG GET's): elements 0, 1, 2 and 4 of each show as
+//	                *, for what differs from run to run (ids, times,
+//	                durations, client addresses)
 //
 // -rewrite writes the replies Shoal gives as the expected output. -redis
 // ADDR runs every block not marked "shoal" or "cluster" against a real
@@ -216,6 +220,7 @@ func runBlock(t *testing.T, b *scriptBlock) []string {
 	clients := map[string]*Client{"1": s.NewClient()}
 	c := clients["1"]
 	var got []string
+	var mask []int
 	if hasArg(b.args, "resp3") {
 		s.Exec(c, [][]byte{[]byte("HELLO"), []byte("3")})
 		c.Out = c.Out[:0]
@@ -226,6 +231,9 @@ func runBlock(t *testing.T, b *scriptBlock) []string {
 		case len(f) == 2 && f[0] == "sleep":
 			ms, _ := strconv.ParseInt(f[1], 10, 64)
 			now += ms
+			continue
+		case len(f) > 1 && f[0] == "mask":
+			mask = parseMask(t, f[1:])
 			continue
 		case len(f) == 2 && f[0] == "client":
 			if clients[f[1]] == nil {
@@ -247,10 +255,59 @@ func runBlock(t *testing.T, b *scriptBlock) []string {
 		s.Tick()
 		c.Out = c.Out[:0]
 		s.Exec(c, args)
-		got = append(got, renderAll(t, c.Out)...)
+		got = append(got, renderMasked(t, c.Out, mask)...)
+		mask = nil
 		c.Out = c.Out[:0] // rendered; what others publish to c comes after
 	}
 	return got
+}
+
+// parseMask reads the element positions of a mask directive.
+func parseMask(t *testing.T, f []string) []int {
+	var mask []int
+	for _, x := range f {
+		i, err := strconv.Atoi(x)
+		if err != nil {
+			t.Fatalf("bad mask %q", strings.Join(f, " "))
+		}
+		mask = append(mask, i)
+	}
+	return mask
+}
+
+// maskedType marks an element a mask directive hid; renderReply shows it
+// as *.
+const maskedType = 0
+
+// maskReply hides elements mask of each array in the array v.
+func maskReply(v *resp.Value, mask []int) {
+	for i := range v.Elems {
+		e := &v.Elems[i]
+		for _, j := range mask {
+			if j < len(e.Elems) {
+				e.Elems[j] = resp.Value{Type: maskedType}
+			}
+		}
+	}
+}
+
+// renderMasked is renderAll with every reply's elements hidden as mask
+// says (none when mask is nil).
+func renderMasked(t testing.TB, out []byte, mask []int) []string {
+	if mask == nil || len(out) == 0 {
+		return renderAll(t, out)
+	}
+	var lines []string
+	r := bufio.NewReader(bytes.NewReader(out))
+	for r.Buffered() > 0 || len(lines) == 0 {
+		v, err := resp.ReadReply(r)
+		if err != nil {
+			t.Fatalf("unreadable reply %q: %v", out, err)
+		}
+		maskReply(&v, mask)
+		lines = append(lines, renderReply(&v))
+	}
+	return lines
 }
 
 // noReply stands for a command that sent nothing (CLIENT REPLY OFF).
@@ -296,6 +353,7 @@ func runBlockRedis(t *testing.T, b *scriptBlock, addr string) []string {
 	}()
 	dial("1")
 	id := "1"
+	var mask []int
 	do := func(args [][]byte) []string {
 		var buf []byte
 		buf = resp.AppendArrayLen(buf, len(args))
@@ -320,6 +378,7 @@ func runBlockRedis(t *testing.T, b *scriptBlock, addr string) []string {
 		if err != nil {
 			t.Fatal(err)
 		}
+		maskReply(&v, mask)
 		return []string{renderReply(&v)}
 	}
 	if hasArg(b.args, "cluster") {
@@ -345,6 +404,9 @@ func runBlockRedis(t *testing.T, b *scriptBlock, addr string) []string {
 			ms, _ := strconv.ParseInt(f[1], 10, 64)
 			time.Sleep(time.Duration(ms) * time.Millisecond)
 			continue
+		case len(f) > 1 && f[0] == "mask":
+			mask = parseMask(t, f[1:])
+			continue
 		case len(f) == 2 && f[0] == "client":
 			if conns[f[1]] == nil {
 				dial(f[1])
@@ -367,6 +429,7 @@ func runBlockRedis(t *testing.T, b *scriptBlock, addr string) []string {
 		}
 		args, _ := resp.SplitArgs([]byte(line))
 		got = append(got, do(args)...)
+		mask = nil
 	}
 	return got
 }
@@ -414,6 +477,8 @@ func renderReply(v *resp.Value) string {
 
 func renderTo(b *strings.Builder, v *resp.Value) {
 	switch v.Type {
+	case maskedType:
+		b.WriteString("*")
 	case resp.TypeSimple:
 		b.WriteString("+" + string(v.Str))
 	case resp.TypeError:

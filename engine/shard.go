@@ -12,7 +12,8 @@ import (
 
 // nanotime is the runtime's monotonic clock: one vDSO call, cheaper than
 // time.Now, which also reads the wall clock. Per-command timing for INFO
-// commandstats uses it twice per command, as Redis reads ustime twice.
+// commandstats and the slow log uses it twice per command, as Redis reads
+// ustime twice.
 //
 //go:linkname nanotime runtime.nanotime
 func nanotime() int64
@@ -93,6 +94,7 @@ type Shard struct {
 	aof        aofState      // the append-only file (aof.go)
 	rwStat     rewriteStats  // AOF rewrites (aofrewrite.go)
 	debug      debugState    // DEBUG's switches (debug.go)
+	slow       slowState     // the slow log (slowlog.go)
 	// errMark is ErrorReplies when the last call began or ended: a command
 	// failed if it grew since. EXEC's queued commands, run by call, move it,
 	// so their errors are theirs, not EXEC's, as in Redis.
@@ -132,6 +134,7 @@ func NewShard(cfg *Config) *Shard {
 	}
 	s.db.OnDrop(s.dropped)
 	s.runID = s.randomHex(40)
+	s.slowlogConfigured()
 	s.aof.fd, s.aof.st.dfd = -1, -1
 	if cfg.ClusterEnabled {
 		if cfg.Cluster == nil {
@@ -316,7 +319,7 @@ func (c *Client) applyReplyMode(mark int) {
 	}
 }
 
-// call runs cmd with its statistics. A panic inside a command is a bug in
+// call runs cmd with its statistics and the slow log. A panic inside a command is a bug in
 // the shard; it is turned into an error reply for that client so that no
 // other client is disturbed, and counted.
 func (s *Shard) call(c *Client, cmd *Command, argv [][]byte) {
@@ -340,10 +343,14 @@ func (s *Shard) call(c *Client, cmd *Command, argv [][]byte) {
 			s.endUnit(cmd, argv, mark)
 		}
 		if len(s.monitors) > 0 && cmd.Flags&(FlagAdmin|FlagSkipMonitor) == 0 {
-			s.feedMonitors(c, cmd, argv)
+			s.feedMonitors(c, argv)
 		}
 		cmd.calls++
-		cmd.usec += (nanotime() - start) / 1000
+		us := (nanotime() - start) / 1000
+		cmd.usec += us
+		if us >= s.slow.trigger { // false for most commands: slowlog.go
+			s.afterCall(c, cmd, argv, us)
+		}
 		s.Stats.CommandsProcessed++
 		if s.Stats.ErrorReplies > s.errMark { // not after CONFIG RESETSTAT zeroed it
 			cmd.failed++
