@@ -231,6 +231,16 @@ func init() {
 			Syntax:     "source:key destination:key [DB destination-db:integer] [REPLACE]",
 			Proc:       copyCmd,
 		},
+		&Command{Name: "move", Arity: 3,
+			Flags: FlagWrite | FlagFast,
+			ACL:   "@keyspace",
+			Group: "generic", Since: "1.0.0",
+			Summary:    "Move a key to another database",
+			Complexity: "O(1)",
+			Keys:       []KeySpec{{Flags: "RW ACCESS UPDATE", Begin: 1, LastKey: 0, Step: 1}},
+			Syntax:     "key db:integer",
+			Proc:       moveCmd,
+		},
 		&Command{Name: "object", Arity: -2,
 			Group: "generic", Since: "2.2.3",
 			Summary:    "A container for object introspection commands",
@@ -822,6 +832,29 @@ func renameGeneric(s *Shard, c *Client, argv [][]byte, nx bool) {
 
 func renameCmd(s *Shard, c *Client, argv [][]byte)   { renameGeneric(s, c, argv, false) }
 func renamenxCmd(s *Shard, c *Client, argv [][]byte) { renameGeneric(s, c, argv, true) }
+
+// MOVE key db. A shard has one database, as Redis with databases 1: the
+// destination is either out of range or the source itself, which Redis
+// refuses before it looks at the key.
+func moveCmd(s *Shard, c *Client, argv [][]byte) {
+	if s.cluster != nil {
+		c.Error("ERR MOVE is not allowed in cluster mode")
+		return
+	}
+	id, ok := parseInt(argv[2])
+	switch {
+	case !ok:
+		c.Error(errNotInt)
+		return
+	case id != int64(int32(id)):
+		c.Error("ERR value is out of range, value must between -2147483648 and 2147483647")
+		return
+	case id != int64(c.db):
+		c.Error("ERR DB index is out of range")
+		return
+	}
+	c.Error("ERR source and destination objects are the same")
+}
 
 // COPY source destination [DB destination-db] [REPLACE]: 1 if copied. The
 // copy keeps the value's encoding and time to live; its access clock

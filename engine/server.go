@@ -88,6 +88,15 @@ func init() {
 			Tips:       []string{"request_policy:all_shards", "response_policy:agg_sum"},
 			Proc:       dbsizeCmd,
 		},
+		&Command{Name: "swapdb", Arity: 3,
+			Flags: FlagWrite | FlagFast,
+			ACL:   "@keyspace @dangerous",
+			Group: "server", Since: "4.0.0",
+			Summary:    "Swaps two Redis databases",
+			Complexity: "O(N) where N is the count of clients watching or blocking on keys from both databases.",
+			Syntax:     "index1:integer index2:integer",
+			Proc:       swapdbCmd,
+		},
 		&Command{Name: "flushdb", Arity: -1,
 			Flags: FlagWrite,
 			ACL:   "@keyspace @dangerous",
@@ -256,6 +265,31 @@ func flushMode(c *Client, argv [][]byte) bool {
 	}
 	c.Error(errSyntax)
 	return false
+}
+
+// SWAPDB index1 index2. A shard has one database, as Redis with databases
+// 1: swapping it with itself is all there is to do (and counts as a
+// change, as in Redis, so that it is recorded).
+func swapdbCmd(s *Shard, c *Client, argv [][]byte) {
+	if s.cluster != nil {
+		c.Error("ERR SWAPDB is not allowed in cluster mode")
+		return
+	}
+	var ids [2]int64
+	for i, msg := range [2]string{"ERR invalid first DB index", "ERR invalid second DB index"} {
+		id, ok := parseInt(argv[1+i])
+		if !ok || id != int64(int32(id)) {
+			c.Error(msg)
+			return
+		}
+		ids[i] = id
+	}
+	if ids[0] != 0 || ids[1] != 0 {
+		c.Error("ERR DB index is out of range")
+		return
+	}
+	s.dirty++
+	c.OK()
 }
 
 // flush empties the key space and returns how many keys it held.
