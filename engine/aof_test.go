@@ -161,6 +161,13 @@ func TestAOFRoundTrip(t *testing.T) {
 			"ZMPOP 1 q MIN COUNT 2", "BZMPOP 0 1 q MAX", "ZADD r 1 a 2 b 3 c 4 d", "ZREMRANGEBYRANK r 0 0",
 			"ZREMRANGEBYSCORE r 2 2", "ZUNIONSTORE u 2 r z", "ZINTERSTORE i 2 r z", "ZRANGESTORE rs r 0 -1",
 			"ZADD inf -inf lo +inf hi 0.1 tenth"}},
+		{"geo", []string{"GEOADD g 13.361389 38.115556 Palermo 15.087269 37.502669 Catania",
+			"GEOADD g CH XX 13.5 38.2 Palermo 1 1 nosuch", "GEOADD g NX 12.758489 38.788135 edge 0 0 Palermo",
+			"GEORADIUS g 15 37 200 km STORE r1", "GEORADIUS g 15 37 300 km STOREDIST r2 COUNT 2 DESC",
+			"GEORADIUSBYMEMBER g Palermo 100 km STORE r3", "GEORADIUSBYMEMBER g Palermo 100 km STOREDIST r4",
+			"GEOSEARCHSTORE s1 g FROMLONLAT 15 37 BYBOX 400 400 km", "SET s2 x",
+			"GEOSEARCHSTORE s2 g FROMMEMBER Catania BYRADIUS 300 mi STOREDIST", "SET s3 x",
+			"GEOSEARCHSTORE s3 g FROMLONLAT 0 0 BYRADIUS 1 m", "GEORADIUS g 0 0 1 m STORE r1"}},
 		{"multi", []string{"MULTI", "SET a 1", "INCR a", "SADD s x", "SPOP s", "EXPIRE a 100", "EXEC",
 			"MULTI", "GET a", "EXEC", "FLUSHALL", "SET after 1"}},
 		{"more", []string{"SET a 10", "DECRBY a 3", "SET b xyz", "BITOP XOR c a b", "PFADD h x y",
@@ -314,6 +321,11 @@ func TestAOFRecords(t *testing.T) {
 		{"BLPOP l2 0", "LPOP l2"},
 		{"ZMPOP 1 z MAX COUNT 9", "ZPOPMAX z 2"},
 		{"PERSIST nokey", "-"},
+		{"GEOADD geo CH 13.361389 38.115556 Palermo 15.087269 37.502669 Catania",
+			"zadd geo CH 3479099956230698 Palermo 3479447370796909 Catania"},
+		{"GEOADD geo XX 1 1 a", "-"},
+		{"GEORADIUS z 0 0 1 m STORE d", "-"},
+		{"GEOSEARCHSTORE d geo FROMLONLAT 15 37 BYRADIUS 1 m", "-"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.cmd, func(t *testing.T) {

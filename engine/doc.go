@@ -56,13 +56,14 @@
 // # Files
 //
 // One command family per file (strings.go, keys.go, hashes.go, sets.go,
-// lists.go with blocking.go, zsets.go, bitops.go, hyperloglog.go,
+// lists.go with blocking.go, zsets.go, geo.go, bitops.go, hyperloglog.go,
 // multi.go, pubsub.go with pubsub_bus.go, sort.go, dump.go, memory.go, debug.go,
 // connection.go, server.go, slowlog.go, cluster.go), each registering its commands in
 // the table; each collection type's value in a file of its own
 // (hashobj.go, setobj.go, listobj.go, zsetobj.go, hllobj.go) over the
 // containers of engine/internal (listpack, intset, quicklist, dict, zset,
-// rdb); keyspace work (db.go) apart from argument parsing and reply
-// writing; error strings in errors.go; maxmemory.go the memory limit;
-// notify.go keyspace notifications.
+// rdb) and the geohash arithmetic of engine/internal/geohash; keyspace
+// work (db.go) apart from argument parsing and reply writing; error
+// strings in errors.go; maxmemory.go the memory limit; notify.go keyspace
+// notifications.
 package engine
