@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	github.com/pkg/profile v1.7.0
 	github.com/redis/go-redis/v9 v9.23.0
+	github.com/redis/rueidis v1.0.79
 	github.com/zeebo/xxh3 v1.1.0
 	golang.org/x/sys v0.49.0
 )

@@ -57,6 +57,8 @@ type Client struct {
 	tx      *txState    // MULTI and WATCH state (multi.go); nil until the first MULTI or WATCH
 	pending bool        // queued on Shard.Pending
 	closed  bool        // Unregister'ed
+
+	track *clientTracking // CLIENT TRACKING state (tracking.go); nil until tracking is first turned on
 }
 
 // CLIENT REPLY modes, as Redis's CLIENT_REPLY_OFF / _SKIP / _SKIP_NEXT.
@@ -149,6 +151,7 @@ func (c *Client) appendInfoLine(b []byte, now int64) []byte {
 	if c.blk != nil {
 		b = append(b, 'b')
 	}
+	b = c.appendTrackingFlags(b)
 	if c.tx != nil && c.tx.dirty {
 		b = append(b, 'd')
 	}
@@ -202,7 +205,9 @@ func (c *Client) appendInfoLine(b []byte, now int64) []byte {
 	} else {
 		b = append(b, "NULL"...)
 	}
-	b = append(b, " user=default redir=-1 resp="...)
+	b = append(b, " user=default redir="...)
+	b = append(b, c.trackingRedir()...)
+	b = append(b, " resp="...)
 	if c.Resp3 {
 		b = append(b, '3')
 	} else {

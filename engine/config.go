@@ -75,6 +75,7 @@ type Config struct {
 	HLLSparseMaxBytes          int64 // largest sparse HyperLogLog (header included); a longer one turns dense
 	SlowlogLogSlowerThan       int64 // microseconds from which a command is logged in the slow log; 0: all, < 0: none (slowlog.go)
 	SlowlogMaxLen              int64 // most entries the slow log keeps
+	TrackingTableMaxKeys       int   // most keys client-side caching remembers (tracking.go); 0: no limit
 
 	// Cluster is the cluster configuration of cluster mode, read from
 	// ClusterConfigFile by LoadCluster before the shard is made. It is
@@ -114,6 +115,7 @@ func DefaultConfig() *Config {
 		HLLSparseMaxBytes:          3000,
 		SlowlogLogSlowerThan:       10000,
 		SlowlogMaxLen:              128,
+		TrackingTableMaxKeys:       1000000,
 		AppendFsync:                "everysec",
 		AppendFilename:             "appendonly.aof",
 		AppendDirname:              "appendonlydir",
@@ -358,6 +360,7 @@ var params = []*param{
 	immutable(enumParam("enable-debug-command", []string{"no", "yes", "local"},
 		func(c *Config) *string { return &c.EnableDebugCommand })),
 	intParam("active-expire-effort", 1, 10, func(c *Config) *int { return &c.ActiveExpireEffort }),
+	intParam("tracking-table-max-keys", 0, math.MaxInt64, func(c *Config) *int { return &c.TrackingTableMaxKeys }),
 	// Keyspace notifications (notify.go): Redis's class letters, read in
 	// any order, reported in its canonical form.
 	{name: "notify-keyspace-events",
@@ -779,6 +782,7 @@ var paramHelp = map[string]string{
 	"pidfile":                       "write the process id to this file",
 	"protected-mode":                "refuse clients from other hosts (yes/no)",
 	"active-expire-effort":          "effort spent reclaiming expired keys (1-10)",
+	"tracking-table-max-keys":       "most keys client-side caching (CLIENT TRACKING) remembers; past it, keys are invalidated at random (0: no limit)",
 	"notify-keyspace-events":        "keyspace notifications to publish: Redis's class letters (K E g $ l s h z x e t m d n A); empty for none",
 	"set-max-intset-entries":        "largest set of integers kept as a compact intset",
 	"hash-max-listpack-entries":     "most fields a hash keeps as a compact listpack",

@@ -170,6 +170,8 @@ func init() {
 					Proc:       clientSetnameCmd,
 				},
 				clientUnblockRow, // blocking.go
+				// tracking.go:
+				clientCachingRow, clientGetredirRow, clientTrackingRow, clientTrackinginfoRow,
 			},
 		},
 	)
@@ -404,6 +406,7 @@ func resetCmd(s *Shard, c *Client, argv [][]byte) {
 	s.discardTx(c) // MULTI and WATCH (multi.go)
 	s.dropSubscriptions(c)
 	s.stopMonitor(c)
+	s.disableTracking(c)
 	c.db = 0
 	c.readonly = false
 	c.Resp3 = false

@@ -330,7 +330,7 @@ func TestClientHelpFollowsTable(t *testing.T) {
 			t.Errorf("CLIENT HELP does not describe %s", sub.Name)
 		}
 	}
-	if strings.Contains(all, "TRACKING") {
+	if strings.Contains(all, "NO-TOUCH") {
 		t.Errorf("CLIENT HELP describes a subcommand the table lacks:\n%s", all)
 	}
 }

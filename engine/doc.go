@@ -42,6 +42,14 @@
 // (server.go) and blocked clients served by a write (blocking.go) mark
 // them too. With no key watched, this costs one map-length test.
 //
+// # Client-side caching
+//
+// CLIENT TRACKING (tracking.go) rides on the same points: a change WATCH
+// sees is also an invalidation for the clients that read the key (sent
+// during the command, the running client's own after its reply), and
+// BCAST's prefixes are sent by Shard.TrackingTurn, which the loop calls
+// once a turn before it sends the output.
+//
 // # Persistence
 //
 // Commands record what they change in the AOF buffer as they run
@@ -57,8 +65,8 @@
 //
 // One command family per file (strings.go, keys.go, hashes.go, sets.go,
 // lists.go with blocking.go, zsets.go, geo.go, bitops.go, hyperloglog.go,
-// multi.go, pubsub.go with pubsub_bus.go, sort.go, dump.go, memory.go, debug.go,
-// connection.go, server.go, slowlog.go, cluster.go), each registering its commands in
+// multi.go, pubsub.go with pubsub_bus.go, tracking.go, sort.go, dump.go, memory.go,
+// debug.go, connection.go, server.go, slowlog.go, cluster.go), each registering its commands in
 // the table; each collection type's value in a file of its own
 // (hashobj.go, setobj.go, listobj.go, zsetobj.go, hllobj.go) over the
 // containers of engine/internal (listpack, intset, quicklist, dict, zset,

@@ -88,6 +88,9 @@ func (s *Shard) Cron() {
 	s.metrics.sample(s)
 	s.aofCron()
 	s.lazyFreeCron()
+	if s.track.clients > 0 {
+		s.trackingLimit()
+	}
 	if s.Config.Maxmemory > 0 {
 		s.sampleMemory()
 	}

@@ -135,7 +135,7 @@ func (s *Shard) infoSection(name string) (title, body string) {
 		w.kv("client_recent_max_input_buffer", maxIn)
 		w.kv("client_recent_max_output_buffer", maxOut)
 		w.kv("blocked_clients", len(s.block.clients))
-		w.kv("tracking_clients", 0)
+		w.kv("tracking_clients", s.track.clients)
 		w.kv("clients_in_timeout_table", s.block.timeouts)
 	case "memory":
 		title = "Memory"
@@ -173,6 +173,9 @@ func (s *Shard) infoSection(name string) (title, body string) {
 		w.kv("pubsub_patterns", len(s.pubsub.patterns))
 		w.kv("pubsubshard_channels", len(s.pubsub.shard))
 		w.kv("total_forks", 0)
+		w.kv("tracking_total_keys", len(s.track.table))
+		w.kv("tracking_total_items", s.track.items)
+		w.kv("tracking_total_prefixes", len(s.track.prefixes))
 		w.kv("unexpected_error_replies", st.UnexpectedErrors)
 		w.kv("total_error_replies", st.ErrorReplies)
 		w.kv("total_reads_processed", st.IOReadsProcessed)

@@ -437,8 +437,11 @@ func execCmd(s *Shard, c *Client, argv [][]byte) {
 // run calls cmd, noting the watched keys it changed (see the file's
 // comment). Without watchers it is call.
 func (s *Shard) run(c *Client, cmd *Command, argv [][]byte) {
-	if len(s.watch.keys) == 0 || cmd.Flags&FlagWrite == 0 {
+	if cmd.Flags&FlagWrite == 0 || len(s.watch.keys) == 0 && !s.track.signals() {
 		s.call(c, cmd, argv)
+		if s.track.clients > 0 && cmd.Flags&FlagReadonly != 0 && c.tracking() && c.track.flags&trackBcast == 0 {
+			s.trackRead(c, cmd, argv) // tracking.go
+		}
 		return
 	}
 	type before struct {
@@ -456,7 +459,7 @@ func (s *Shard) run(c *Client, cmd *Command, argv [][]byte) {
 					continue
 				}
 				for i := r.first; i <= r.last; i += r.step {
-					if s.isWatched(argv[i]) {
+					if s.isSignalled(argv[i]) {
 						pre = append(pre, before{i, s.live(argv[i])})
 					}
 				}
@@ -464,7 +467,7 @@ func (s *Shard) run(c *Client, cmd *Command, argv [][]byte) {
 		}
 	} else if cmd.GetKeys != nil {
 		for _, k := range cmd.GetKeys(argv) {
-			if keyKindOf(k.flags) != keyRO && s.isWatched(argv[k.pos]) {
+			if keyKindOf(k.flags) != keyRO && s.isSignalled(argv[k.pos]) {
 				pre = append(pre, before{k.pos, s.live(argv[k.pos])})
 			}
 		}
@@ -475,6 +478,7 @@ func (s *Shard) run(c *Client, cmd *Command, argv [][]byte) {
 	if s.dirty == dirty {
 		return
 	}
+	s.track.by = c // the writer, for BCAST's NOLOOP (tracking.go)
 	for _, p := range pre {
 		if s.watch.unchanged != nil && string(argv[p.pos]) == string(s.watch.unchanged) {
 			continue
@@ -483,6 +487,7 @@ func (s *Shard) run(c *Client, cmd *Command, argv [][]byte) {
 			s.touchKey(argv[p.pos])
 		}
 	}
+	s.track.by = nil
 	s.watch.unchanged = nil
 }
 
@@ -499,11 +504,19 @@ func (s *Shard) isWatched(key []byte) bool {
 	return ok
 }
 
-// touchKey marks the clients watching key as having seen it change
-// (Redis's touchWatchedKey). A client that watched the key when it had
-// already expired is not marked by its deletion, which is no logical
-// change; from then on it watches a missing key.
+// isSignalled reports whether a change of key must be signalled with
+// touchKey: someone watches it, or tracking wants it (tracking.go).
+func (s *Shard) isSignalled(key []byte) bool { return s.isWatched(key) || s.track.wants(key) }
+
+// touchKey signals that key changed, as Redis's signalModifiedKey: it
+// tells tracking (tracking.go) and marks the clients watching key as
+// having seen it change (Redis's touchWatchedKey). A client that watched
+// the key when it had already expired is not marked by its deletion,
+// which is no logical change; from then on it watches a missing key.
 func (s *Shard) touchKey(key []byte) {
+	if s.track.signals() {
+		s.trackChanged(key)
+	}
 	for _, wk := range s.watch.keys[string(key)] {
 		if wk.expired {
 			if s.db.Find(key) == kv.Nil {
@@ -517,22 +530,26 @@ func (s *Shard) touchKey(key []byte) {
 
 // watchedExpiring is the expiry hook: before the key at r is deleted
 // because it expired, it returns a copy of the key when someone watches
-// it (nil otherwise, without allocating), for touchKey once it is gone.
+// it or tracking wants it (nil otherwise, without allocating), for
+// touchKey once it is gone.
 func (s *Shard) watchedExpiring(r kv.Ref) []byte {
-	if len(s.watch.keys) == 0 {
+	if len(s.watch.keys) == 0 && !s.track.signals() {
 		return nil
 	}
 	key := s.db.Key(r)
-	if !s.isWatched(key) {
+	if !s.isSignalled(key) {
 		return nil
 	}
 	return append([]byte(nil), key...)
 }
 
 // touchFlushed is the flush hook, run before FLUSHDB or FLUSHALL empties
-// the key space: every watched key that exists is changed (one that had
-// expired when watched just stops being so). O(watched keys).
+// the key space: every tracking client is told every key changed
+// (tracking.go), and every watched key that exists is changed (one that
+// had expired when watched just stops being so). O(watched keys +
+// clients).
 func (s *Shard) touchFlushed() {
+	s.trackFlushed()
 	for key, wks := range s.watch.keys {
 		if s.db.Find([]byte(key)) == kv.Nil {
 			continue
@@ -551,7 +568,7 @@ func (s *Shard) touchFlushed() {
 // (blocking.go): the key it was served from and the keys its command
 // inserts into (BLMOVE's destination) changed.
 func (s *Shard) touchServed(cmd *Command, argv [][]byte, from []byte) {
-	if len(s.watch.keys) == 0 {
+	if len(s.watch.keys) == 0 && !s.track.signals() {
 		return
 	}
 	s.touchKey(from)

@@ -46,6 +46,14 @@ import (
 //	                *, for what differs from run to run (ids, times,
 //	                durations, client addresses)
 //
+// An argument $idN is the client id of client N (opened if need be), for
+// commands naming another client (CLIENT TRACKING ... REDIRECT $id2).
+// Shoal's ids in a block are 1, 2, ... in the order the clients open; with
+// -redis, an integer in a reply equal to a real id of the block's clients
+// is shown as that number in the replies of CLIENT and HELLO and in
+// pushes. After each command the shard ends its loop
+// turn (Shard.TrackingTurn), as the loop does between reads.
+//
 // -rewrite writes the replies Shoal gives as the expected output. -redis
 // ADDR runs every block not marked "shoal" or "cluster" against a real
 // redis-server (flushed before each block) and compares its replies with
@@ -252,9 +260,18 @@ func runBlock(t *testing.T, b *scriptBlock) []string {
 		if err != nil || len(args) == 0 {
 			t.Fatalf("bad command line %q: %v", line, err)
 		}
+		for i, a := range args {
+			if name, ok := bytes.CutPrefix(a, []byte("$id")); ok && len(name) > 0 {
+				if clients[string(name)] == nil {
+					clients[string(name)] = s.NewClient()
+				}
+				args[i] = strconv.AppendUint(nil, clients[string(name)].ID, 10)
+			}
+		}
 		s.Tick()
 		c.Out = c.Out[:0]
 		s.Exec(c, args)
+		s.TrackingTurn()
 		got = append(got, renderMasked(t, c.Out, mask)...)
 		mask = nil
 		c.Out = c.Out[:0] // rendered; what others publish to c comes after
@@ -339,12 +356,38 @@ func renderAll(t testing.TB, out []byte) []string {
 func runBlockRedis(t *testing.T, b *scriptBlock, addr string) []string {
 	conns := map[string]net.Conn{}
 	readers := map[string]*bufio.Reader{}
+	realIDs := map[string]int64{} // client name -> its id in redis
+	shownID := map[int64]int64{}  // redis's id -> the id Shoal would give
 	dial := func(id string) {
 		conn, err := net.DialTimeout("tcp", addr, 2*time.Second)
 		if err != nil {
 			t.Fatal(err)
 		}
 		conns[id], readers[id] = conn, bufio.NewReader(conn)
+		conn.SetDeadline(time.Now().Add(5 * time.Second))
+		conn.Write([]byte("*2\r\n$6\r\nCLIENT\r\n$2\r\nID\r\n"))
+		v, err := resp.ReadReply(readers[id])
+		if err != nil || v.Type != resp.TypeInt {
+			t.Fatalf("CLIENT ID: %v %v", v, err)
+		}
+		realIDs[id] = v.Int
+		shownID[v.Int] = int64(len(conns))
+	}
+	render := func(v *resp.Value, ids bool) string {
+		if !ids {
+			return renderReply(v)
+		}
+		var walk func(v *resp.Value)
+		walk = func(v *resp.Value) {
+			if n, ok := shownID[v.Int]; ok && v.Type == resp.TypeInt {
+				v.Int = n
+			}
+			for i := range v.Elems {
+				walk(&v.Elems[i])
+			}
+		}
+		walk(v)
+		return renderReply(v)
 	}
 	defer func() {
 		for _, c := range conns {
@@ -379,7 +422,8 @@ func runBlockRedis(t *testing.T, b *scriptBlock, addr string) []string {
 			t.Fatal(err)
 		}
 		maskReply(&v, mask)
-		return []string{renderReply(&v)}
+		ids := len(args) > 0 && (bytes.EqualFold(args[0], []byte("client")) || bytes.EqualFold(args[0], []byte("hello")))
+		return []string{render(&v, ids || v.Type == resp.TypePush)}
 	}
 	if hasArg(b.args, "cluster") {
 		fixture := fixtureReplacer(t, do([][]byte{[]byte("CLUSTER"), []byte("NODES")})[0])
@@ -423,11 +467,19 @@ func runBlockRedis(t *testing.T, b *scriptBlock, addr string) []string {
 				if err != nil {
 					t.Fatal(err)
 				}
-				got = append(got, renderReply(&v))
+				got = append(got, render(&v, v.Type == resp.TypePush))
 			}
 			continue
 		}
 		args, _ := resp.SplitArgs([]byte(line))
+		for i, a := range args {
+			if name, ok := bytes.CutPrefix(a, []byte("$id")); ok && len(name) > 0 {
+				if conns[string(name)] == nil {
+					dial(string(name))
+				}
+				args[i] = strconv.AppendInt(nil, realIDs[string(name)], 10)
+			}
+		}
 		got = append(got, do(args)...)
 		mask = nil
 	}

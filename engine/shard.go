@@ -90,6 +90,7 @@ type Shard struct {
 	block      blockState    // blocked clients and the keys they wait on (blocking.go)
 	pubsub     pubsubState   // channels, patterns and their subscribers (pubsub.go)
 	watch      watchState    // the keys clients WATCH (multi.go)
+	track      trackingState // client-side caching: who read which key (tracking.go)
 	prop       propState     // what the AOF records of each command (propagate.go)
 	aof        aofState      // the append-only file (aof.go)
 	rwStat     rewriteStats  // AOF rewrites (aofrewrite.go)
@@ -206,6 +207,7 @@ func (s *Shard) Unregister(c *Client) {
 	s.dropSubscriptions(c)
 	s.discardTx(c)
 	s.stopMonitor(c)
+	s.disableTracking(c)
 }
 
 // Clients returns the number of registered clients.
@@ -242,6 +244,10 @@ func (s *Shard) Exec(c *Client, argv [][]byte) {
 	if c.reply&(replyOff|replySkip) != 0 {
 		c.reply |= replySilenced
 	}
+	if s.track.clients > 0 {
+		s.trackingLimit() // before the command, as Redis's processCommand (tracking.go)
+	}
+	s.track.current = c
 	cmd := s.cmds.lookup(argv)
 	admitted := false // run or queued; any refusal flags a transaction (multi.go)
 	switch {
@@ -292,6 +298,13 @@ func (s *Shard) Exec(c *Client, argv [][]byte) {
 	}
 	if !admitted && c.inMulti() {
 		c.tx.aborted = true // EXEC will reply EXECABORT
+	}
+	if len(s.track.pending) > 0 {
+		s.sendPending(c) // its own invalidations, after its reply (tracking.go)
+	}
+	s.track.current = nil
+	if c.track != nil {
+		c.endCaching(cmd)
 	}
 	if c.reply != 0 {
 		c.applyReplyMode(mark)

@@ -71,6 +71,7 @@ func (b *epollBackend) run() error {
 	for !s.stop.Load() && !s.shard.ShutdownAsked() {
 		s.busTurn()
 		s.resumeUnblocked()
+		s.shard.TrackingTurn() // BCAST invalidations, before the output goes
 		if s.shard.AOFOn() {
 			s.shard.AOFTurn()
 			s.shard.AOFFlushSync(false)

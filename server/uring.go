@@ -175,6 +175,7 @@ func (b *uringBackend) run() error {
 	for !s.stop.Load() && !s.shard.ShutdownAsked() {
 		s.busTurn()
 		s.resumeUnblocked()
+		s.shard.TrackingTurn() // BCAST invalidations, before the output goes
 		b.aofTurn()
 		b.flush()
 		if _, err := b.ring.SubmitAndWait(1, s.waitTime()); err != nil &&

@@ -1,5 +1,6 @@
 // Package integration tests the real shoal binary from the outside, as a
-// user's clients and tools see it: go-redis (RESP2 and RESP3), raw sockets
+// user's clients and tools see it: go-redis (RESP2 and RESP3), rueidis
+// (its client-side caching over CLIENT TRACKING), raw sockets
 // sending well-formed, malformed, split, inline and enormous input,
 // redis-cli and redis-benchmark, signals, configuration files and
 // command-line options.
