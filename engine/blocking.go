@@ -32,6 +32,8 @@ import (
 //
 // A client served or unblocked by CLIENT UNBLOCK has its command logged in
 // the slow log then, not when it blocked (slowlog.go).
+// A client whose command CLIENT PAUSE holds is blocked too, on no key and
+// with no timeout (pause.go).
 //
 // Every unblocked client is queued on Shard.Unblocked. A blocked client's
 // later commands (pipelined behind the blocking one) must not run while it
@@ -68,9 +70,11 @@ type blockedOn struct {
 	argv     [][]byte // a private copy of the command, run again when a key is ready
 	keys     [][]byte // the keys waited on, each once (aliasing argv)
 	deadline int64    // unix ms; 0 waits forever
-	idx      int      // position in blockState.clients
+	idx      int      // position in blockState.clients; -1 once taken off it
 	typ      uint8    // the value type that serves it (typeList, typeZSet)
 	usec     int64    // the time the call that blocked took, for the slow log (slowlog.go)
+	held     bool     // held by CLIENT PAUSE, waiting on no key (pause.go)
+	released bool     // held, and the pause ended: Resume runs the command
 }
 
 // blockState is the shard's side of blocking.
@@ -172,16 +176,7 @@ func (s *Shard) blockClientOn(c *Client, argv [][]byte, first, last int, deadlin
 		s.block.stillBlocked = true
 		return
 	}
-	size := 0
-	for _, a := range argv {
-		size += len(a)
-	}
-	buf := make([]byte, 0, size)
-	cp := make([][]byte, len(argv))
-	for i, a := range argv {
-		buf = append(buf, a...)
-		cp[i] = buf[len(buf)-len(a) : len(buf) : len(buf)]
-	}
+	cp := cloneArgv(argv)
 	b := &blockedOn{cmd: c.lastCmd, argv: cp, deadline: deadline, idx: len(s.block.clients), typ: typ}
 	if s.block.waiting == nil {
 		s.block.waiting = make(map[string][]*Client)
@@ -206,6 +201,21 @@ func (s *Shard) blockClientOn(c *Client, argv [][]byte, first, last int, deadlin
 	}
 }
 
+// cloneArgv copies a command's arguments into one buffer.
+func cloneArgv(argv [][]byte) [][]byte {
+	size := 0
+	for _, a := range argv {
+		size += len(a)
+	}
+	buf := make([]byte, 0, size)
+	cp := make([][]byte, len(argv))
+	for i, a := range argv {
+		buf = append(buf, a...)
+		cp[i] = buf[len(buf)-len(a) : len(buf) : len(buf)]
+	}
+	return cp
+}
+
 // BlockedDeadline is when the loop must run ExpireBlocked next (unix ms),
 // 0 when no blocked client has a timeout.
 func (s *Shard) BlockedDeadline() int64 {
@@ -226,6 +236,8 @@ func (s *Shard) ExpireBlocked() {
 // forget takes c, blocked, out of every waiting list.
 func (s *Shard) forget(c *Client) {
 	b := c.blk
+	s.unlistBlocked(c)
+	c.blk = nil
 	for _, key := range b.keys {
 		w := s.block.waiting[string(key)]
 		for i, x := range w {
@@ -240,6 +252,15 @@ func (s *Shard) forget(c *Client) {
 			s.block.waiting[string(key)] = w
 		}
 	}
+}
+
+// unlistBlocked takes c off the list of blocked clients (INFO
+// blocked_clients, the timeout scan), if it is still on it.
+func (s *Shard) unlistBlocked(c *Client) {
+	b := c.blk
+	if b.idx < 0 {
+		return
+	}
 	last := len(s.block.clients) - 1
 	moved := s.block.clients[last]
 	s.block.clients[b.idx] = moved
@@ -249,7 +270,7 @@ func (s *Shard) forget(c *Client) {
 	if b.deadline != 0 {
 		s.block.timeouts--
 	}
-	c.blk = nil
+	b.idx = -1
 }
 
 // unblock ends c's wait once its reply is written: its output and the
@@ -392,9 +413,13 @@ func (b *blockedOn) timedOut(c *Client) {
 	c.NullArray()
 }
 
-// dropBlocked forgets a blocked client that disconnected.
+// dropBlocked forgets a blocked client that disconnected, or one held by
+// a pause (pause.go).
 func (s *Shard) dropBlocked(c *Client) {
 	if c.blk != nil {
+		if c.blk.held && !c.blk.released {
+			s.dropHeld(c)
+		}
 		s.forget(c)
 	}
 }
@@ -424,7 +449,7 @@ func clientUnblockCmd(s *Shard, c *Client, argv [][]byte) {
 		return
 	}
 	target := s.clients[uint64(id)]
-	if target == nil || target.blk == nil {
+	if target == nil || target.blk == nil || target.blk.held {
 		c.Int(0)
 		return
 	}

@@ -148,7 +148,7 @@ func (c *Client) appendInfoLine(b []byte, now int64) []byte {
 	if c.inMulti() {
 		b = append(b, 'x')
 	}
-	if c.blk != nil {
+	if c.blk != nil && !c.blk.released {
 		b = append(b, 'b')
 	}
 	b = c.appendTrackingFlags(b)

@@ -24,6 +24,9 @@ const (
 	FlagSkipSlowlog
 	FlagFast
 	FlagNoAuth
+	// FlagMayReplicate: the command may reach replicas though it writes
+	// no key (PUBLISH, PFCOUNT); CLIENT PAUSE WRITE holds it. COMMAND INFO
+	// does not show it, as Redis hides it.
 	FlagMayReplicate
 	FlagNoMandatoryKeys
 	FlagNoMulti
@@ -42,7 +45,7 @@ var flagNames = []struct {
 	{FlagAdmin, "admin"}, {FlagPubsub, "pubsub"}, {FlagNoScript, "noscript"},
 	{FlagBlocking, "blocking"}, {FlagLoading, "loading"}, {FlagStale, "stale"},
 	{FlagSkipMonitor, "skip_monitor"}, {FlagSkipSlowlog, "skip_slowlog"},
-	{FlagFast, "fast"}, {FlagNoAuth, "no_auth"}, {FlagMayReplicate, "may_replicate"},
+	{FlagFast, "fast"}, {FlagNoAuth, "no_auth"},
 	{FlagNoMandatoryKeys, "no_mandatory_keys"}, {FlagNoMulti, "no_multi"},
 	{FlagAllowBusy, "allow_busy"},
 }

@@ -1,7 +1,8 @@
 package engine
 
 // The connection family: PING, ECHO, HELLO, AUTH, SELECT, QUIT, RESET and
-// CLIENT.
+// CLIENT (CLIENT UNBLOCK in blocking.go, CLIENT PAUSE and UNPAUSE in
+// pause.go).
 // Each command acts on the calling connection's own Client, except CLIENT
 // LIST and CLIENT KILL, which look at every client of the shard. A killed
 // client is not closed here: it is flagged CloseASAP and queued on Pending,
@@ -172,6 +173,7 @@ func init() {
 				clientUnblockRow, // blocking.go
 				// tracking.go:
 				clientCachingRow, clientGetredirRow, clientTrackingRow, clientTrackinginfoRow,
+				clientPauseRow, clientUnpauseRow,
 			},
 		},
 	)

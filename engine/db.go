@@ -69,15 +69,20 @@ func (s *Shard) expireNow(r kv.Ref) {
 	}
 }
 
-// lookup finds key, deleting it first if it has expired (lazy expiry), and
-// refreshes its access clock. It does not count hits and misses.
+// lookup finds key, deleting it first if it has expired (lazy expiry;
+// while clients are paused the key stays, reported missing), and
+// refreshes its access clock. It does not count hits and misses. Only
+// writes that may run during a pause (pause.go) may insert key after
+// lookup found it missing.
 func (s *Shard) lookup(key []byte) kv.Ref {
 	r := s.db.Find(key)
 	if r == kv.Nil {
 		return kv.Nil
 	}
 	if s.expired(r) {
-		s.expireNow(r)
+		if !s.expiryHeld() { // a pause keeps it (pause.go)
+			s.expireNow(r)
+		}
 		return kv.Nil
 	}
 	m := s.db.Meta(r)
@@ -105,7 +110,9 @@ func (s *Shard) lookupRead(key []byte) kv.Ref {
 func (s *Shard) exists(key []byte) kv.Ref {
 	r := s.db.Find(key)
 	if r != kv.Nil && s.expired(r) {
-		s.expireNow(r)
+		if !s.expiryHeld() {
+			s.expireNow(r)
+		}
 		return kv.Nil
 	}
 	return r

@@ -597,8 +597,11 @@ func debugPopulateCmd(s *Shard, c *Client, argv [][]byte) {
 		if len(key) > 127 {
 			key = key[:127]
 		}
-		if s.exists(key) != kv.Nil {
-			continue
+		if r := s.db.Find(key); r != kv.Nil {
+			if !s.expired(r) {
+				continue
+			}
+			s.expireNow(r) // replaced, even while a pause keeps expired keys
 		}
 		val = strconv.AppendInt(append(val[:0], "value:"...), j, 10)
 		if size > 0 {

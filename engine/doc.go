@@ -33,6 +33,15 @@
 // out, and every client that leaves the state is listed in
 // Shard.Unblocked for the loop to run the input it held back.
 //
+// # Client pause
+//
+// CLIENT PAUSE holds the commands of every client, or in WRITE mode those
+// that may change the data set, until it ends (pause.go). Exec blocks a
+// held client as a blocking command does, with its command copied; when
+// the pause ends each goes on Shard.Unblocked, in the order it was held,
+// and the loop calls Shard.Resume, which runs that command, before it runs
+// the client's later input. While paused, expired keys are not deleted.
+//
 // # Transactions
 //
 // A client in MULTI has each command checked by Exec as usual and then
@@ -65,9 +74,10 @@
 //
 // One command family per file (strings.go, keys.go, hashes.go, sets.go,
 // lists.go with blocking.go, zsets.go, geo.go, bitops.go, hyperloglog.go,
-// multi.go, pubsub.go with pubsub_bus.go, tracking.go, sort.go, dump.go, memory.go,
-// debug.go, connection.go, server.go, slowlog.go, cluster.go), each registering its commands in
-// the table; each collection type's value in a file of its own
+// multi.go, pubsub.go with pubsub_bus.go, tracking.go, sort.go, dump.go,
+// memory.go, debug.go, connection.go with pause.go, server.go, slowlog.go,
+// cluster.go), each registering its commands in the table; each collection
+// type's value in a file of its own
 // (hashobj.go, setobj.go, listobj.go, zsetobj.go, hllobj.go) over the
 // containers of engine/internal (listpack, intset, quicklist, dict, zset,
 // rdb) and the geohash arithmetic of engine/internal/geohash; keyspace

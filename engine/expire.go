@@ -24,7 +24,7 @@ type expireCycle struct {
 // true when it stopped because the budget ran out, so the loop may run
 // a further short cycle before it sleeps, as Redis's fast cycle does.
 func (s *Shard) ActiveExpire(budgetNs int64) bool {
-	if s.db.Volatile() == 0 || s.loading || s.debug.noActiveExpire {
+	if s.db.Volatile() == 0 || s.loading || s.debug.noActiveExpire || s.paused() {
 		return false
 	}
 	start := nanotime()
@@ -80,10 +80,12 @@ func (s *Shard) ActiveExpire(budgetNs int64) bool {
 }
 
 // Cron is the shard's periodic housekeeping, called by the loop hz times a
-// second: active expiry within its budget and a slice of incremental
+// second: the end of a client pause, active expiry within its budget
+// (none while clients are paused, pause.go) and a slice of incremental
 // rehashing (Redis's activerehashing: 1 ms per call at most).
 func (s *Shard) Cron() {
 	s.Tick()
+	s.pauseCron()
 	s.expireBlocked()
 	s.metrics.sample(s)
 	s.aofCron()

@@ -36,7 +36,7 @@ func init() {
 			Proc:       pfaddCmd,
 		},
 		&Command{Name: "pfcount", Arity: -2,
-			Flags: FlagReadonly,
+			Flags: FlagReadonly | FlagMayReplicate,
 			ACL:   "@hyperloglog",
 			Group: "hyperloglog", Since: "2.8.9",
 			Summary:    "Return the approximated cardinality of the set(s) observed by the HyperLogLog at key(s).",

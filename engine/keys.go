@@ -750,25 +750,37 @@ func scanCmd(s *Shard, c *Client, argv [][]byte) {
 	for _, r := range refs[:kept] {
 		c.Bulk(s.db.Key(r))
 	}
-	for _, r := range doomed {
-		s.expireNow(r)
+	if len(doomed) > 0 && !s.expiryHeld() {
+		for _, r := range doomed {
+			s.expireNow(r)
+		}
 	}
 }
 
 // RANDOMKEY: a random key, nil when there is none. A drawn key past its
 // expire time is deleted and another drawn, as Redis's dbRandomKey does;
 // each extra draw thus removes a key that active expiry would have had to
-// remove anyway, so the work is amortized O(1).
+// remove anyway, so the work is amortized O(1). While clients are paused
+// expired keys stay: after 100 draws of expired keys RANDOMKEY returns
+// one if every key has a time to live, since all may have expired, as
+// Redis does on a replica.
 func randomkeyCmd(s *Shard, c *Client, argv [][]byte) {
-	for {
+	for tries := 1; ; tries++ {
 		r := s.db.Random(s.rand64())
 		if r == kv.Nil {
 			c.Null()
 			return
 		}
 		if s.expired(r) {
-			s.expireNow(r)
-			continue
+			if !s.expiryHeld() {
+				s.expireNow(r)
+				continue
+			}
+			// A pause keeps expired keys: when all might have expired,
+			// give up after a few draws with the last one.
+			if tries < randomkeyTries || s.db.Volatile() != s.db.Len() {
+				continue
+			}
 		}
 		c.Bulk(s.db.Key(r))
 		return

@@ -432,6 +432,7 @@ func execCmd(s *Shard, c *Client, argv [][]byte) {
 	if wrote && execRow != nil {
 		s.afterWrite(execRow, argv) // EXEC names no key: this serves the keys made ready
 	}
+	s.pause.inTx = false // a pause it began now holds expired keys too (pause.go)
 }
 
 // run calls cmd, noting the watched keys it changed (see the file's

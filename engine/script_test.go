@@ -36,8 +36,11 @@ import (
 // is split as redis-cli would (quotes, \x escapes) and its reply rendered
 // on one line by renderReply. Directives inside a block:
 //
-//	sleep 1500      advance the shard's clock by 1500 ms (real sleep with -redis)
+//	sleep 1500      advance the shard's clock by 1500 ms (real sleep with -redis),
+//	                ending a client pause that ran out as the cron would
 //	client 2        the following commands come from a second client
+//	                (a command held by CLIENT PAUSE or a blocking one
+//	                shows "(no reply)"; its reply comes with read)
 //	read            the current client's output not yet read: messages
 //	                published to it, further replies of a command that
 //	                sent several (nothing when there is none)
@@ -239,6 +242,10 @@ func runBlock(t *testing.T, b *scriptBlock) []string {
 		case len(f) == 2 && f[0] == "sleep":
 			ms, _ := strconv.ParseInt(f[1], 10, 64)
 			now += ms
+			// A client pause that ran out ends at the next cron tick.
+			s.Tick()
+			s.pauseCron()
+			resumeAll(s)
 			continue
 		case len(f) > 1 && f[0] == "mask":
 			mask = parseMask(t, f[1:])
@@ -271,6 +278,7 @@ func runBlock(t *testing.T, b *scriptBlock) []string {
 		s.Tick()
 		c.Out = c.Out[:0]
 		s.Exec(c, args)
+		resumeAll(s)
 		s.TrackingTurn()
 		got = append(got, renderMasked(t, c.Out, mask)...)
 		mask = nil
@@ -325,6 +333,16 @@ func renderMasked(t testing.TB, out []byte, mask []int) []string {
 		lines = append(lines, renderReply(&v))
 	}
 	return lines
+}
+
+// resumeAll does what the loop does after a command: it runs the
+// commands a pause held, for the clients it released (Shard.Resume).
+func resumeAll(s *Shard) {
+	for len(s.Unblocked) > 0 {
+		u := s.Unblocked[0]
+		s.Unblocked = s.Unblocked[1:]
+		s.Resume(u)
+	}
 }
 
 // noReply stands for a command that sent nothing (CLIENT REPLY OFF).

@@ -88,6 +88,7 @@ type Shard struct {
 	monitors   []*Client     // MONITOR clients, in the order they asked (monitor.go)
 	monBuf     []byte        // the line being shown to them
 	block      blockState    // blocked clients and the keys they wait on (blocking.go)
+	pause      pauseState    // CLIENT PAUSE (pause.go)
 	pubsub     pubsubState   // channels, patterns and their subscribers (pubsub.go)
 	watch      watchState    // the keys clients WATCH (multi.go)
 	track      trackingState // client-side caching: who read which key (tracking.go)
@@ -284,6 +285,13 @@ func (s *Shard) Exec(c *Client, argv [][]byte) {
 	case s.loading && cmd.Flags&FlagLoading == 0:
 		cmd.rejected++
 		c.Error(errLoading)
+	case s.pause.kind != pauseOff && s.pauseHolds(c, cmd):
+		// Held until the pause ends (pause.go); the reply mode applies
+		// when it runs.
+		c.lastCmd = cmd
+		s.hold(c, argv)
+		c.reply &^= replySilenced
+		return
 	case c.inMulti() && multiQueues(cmd):
 		admitted = true
 		c.lastCmd = cmd

@@ -483,13 +483,19 @@ func (s *Server) connOf(cli *engine.Client) *conn {
 }
 
 // resumeUnblocked runs the commands that clients which left a blocking
-// command (engine.Shard.Unblocked) received while they were blocked. A
-// command run here may unblock others, who are then run in turn; each
-// client's held input is finite, so the list drains.
+// command or a client pause (engine.Shard.Unblocked) received while they
+// were blocked: first the command a pause held (Shard.Resume), then their
+// input. A command run here may unblock others, who are then run in turn;
+// each client's held input is finite, so the list drains.
 func (s *Server) resumeUnblocked() {
 	for i := 0; i < len(s.shard.Unblocked); i++ {
-		c := s.connOf(s.shard.Unblocked[i])
-		if c == nil || c.closing || len(c.in) == 0 {
+		cli := s.shard.Unblocked[i]
+		c := s.connOf(cli)
+		if c == nil || c.closing {
+			continue
+		}
+		s.shard.Resume(cli)
+		if len(c.in) == 0 {
 			continue
 		}
 		n := s.process(c, c.in)
