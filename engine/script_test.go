@@ -413,6 +413,20 @@ func runBlockRedis(t *testing.T, b *scriptBlock, addr string) []string {
 		}
 	}()
 	dial("1")
+	// Every client the block names is connected, and its id read, before
+	// the first command runs: a CLIENT PAUSE in the block would hold the
+	// CLIENT ID of a connection made later.
+	for _, line := range b.cmds {
+		for i, w := range strings.Fields(line) {
+			name, ok := strings.CutPrefix(w, "$id")
+			if i == 1 && strings.HasPrefix(line, "client ") {
+				name, ok = w, true
+			}
+			if ok && name != "" && conns[name] == nil {
+				dial(name)
+			}
+		}
+	}
 	id := "1"
 	var mask []int
 	do := func(args [][]byte) []string {
