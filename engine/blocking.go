@@ -65,6 +65,7 @@ type blockedOn struct {
 	argv     [][]byte // a private copy of the command, run again when a key is ready
 	keys     [][]byte // the keys waited on, each once (aliasing argv)
 	deadline int64    // unix ms; 0 waits forever
+	us       int64    // how long the run that blocked took, for its latency histogram (latency.go)
 	idx      int      // position in blockState.clients
 	typ      uint8    // the value type that serves it (typeList, typeZSet)
 }
@@ -344,6 +345,7 @@ func (s *Shard) retry(c *Client, key []byte) bool {
 		return false
 	}
 	s.unblock(c)
+	s.unblockedLatency(b)
 	s.touchServed(b.cmd, b.argv, key) // for WATCH (multi.go)
 	s.signalKeys(b.cmd, b.argv)
 	return true
@@ -415,6 +417,8 @@ func clientUnblockCmd(s *Shard, c *Client, argv [][]byte) {
 	} else {
 		target.NullArray()
 	}
+	b := target.blk
 	s.unblock(target)
+	s.unblockedLatency(b)
 	c.Int(1)
 }

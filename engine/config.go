@@ -73,6 +73,11 @@ type Config struct {
 	ZsetMaxListpackEntries     int   // most members a sorted set keeps as a listpack; one more converts it to a skiplist
 	ZsetMaxListpackValue       int64 // longest member a listpack sorted set takes; a longer one converts it
 	HLLSparseMaxBytes          int64 // largest sparse HyperLogLog (header included); a longer one turns dense
+	LatencyMonitorThreshold    int64 // ms: the latency monitor records events at least this long (latency.go); 0: off
+	LatencyTracking            bool  // per-command latency histograms (latency.go)
+	// LatencyTrackingPercentiles are the percentiles INFO latencystats
+	// reports. CONFIG SET replaces the slice, never writes into it.
+	LatencyTrackingPercentiles []float64
 
 	// Cluster is the cluster configuration of cluster mode, read from
 	// ClusterConfigFile by LoadCluster before the shard is made. It is
@@ -118,6 +123,8 @@ func DefaultConfig() *Config {
 		AutoAOFRewritePercentage:   100,
 		AutoAOFRewriteMinSize:      64 << 20,
 		AOFRewriteIncrementalFsync: true,
+		LatencyTracking:            true,
+		LatencyTrackingPercentiles: []float64{50, 99, 99.9},
 	}
 }
 
@@ -404,6 +411,29 @@ var params = []*param{
 	// HyperLogLogs turn dense past this size (hllobj.go); Redis's range is
 	// [0, LONG_MAX], a memory value.
 	memParam("hll-sparse-max-bytes", 0, func(c *Config) *int64 { return &c.HLLSparseMaxBytes }),
+	// The latency monitor and per-command latency tracking (latency.go).
+	// Redis's range for the threshold is [0, LLONG_MAX].
+	{name: "latency-monitor-threshold",
+		get: func(c *Config) string { return strconv.FormatInt(c.LatencyMonitorThreshold, 10) },
+		set: func(c *Config, v []string) error {
+			n, err := parseIntRange(v[0], 0, math.MaxInt64)
+			if err != nil {
+				return err
+			}
+			c.LatencyMonitorThreshold = n
+			return nil
+		}},
+	boolParam("latency-tracking", func(c *Config) *bool { return &c.LatencyTracking }),
+	{name: "latency-tracking-info-percentiles",
+		get: func(c *Config) string { return formatPercentiles(c.LatencyTrackingPercentiles) },
+		set: func(c *Config, v []string) error {
+			p, err := parsePercentiles(v)
+			if err != nil {
+				return err
+			}
+			c.LatencyTrackingPercentiles = p
+			return nil
+		}},
 	// Shoal writes no RDB snapshots: the only save policy is none.
 	{name: "save",
 		get: func(*Config) string { return "" },
@@ -776,6 +806,11 @@ var paramHelp = map[string]string{
 	"cluster-config-file": "the cluster's nodes.conf in Redis's format, relative to dir; when missing, " +
 		"the shard creates it owning all 16384 slots under a new node id (Shoal has no CLUSTER ADDSLOTS or MEET: " +
 		"its launcher writes the file)",
+
+	// The latency monitor and tracking (latency.go).
+	"latency-monitor-threshold":         "the latency monitor records events (commands, the loop's AOF writes and fsyncs, expiry cycles) of at least this many ms (0: off)",
+	"latency-tracking":                  "keep per-command latency histograms for INFO latencystats and LATENCY HISTOGRAM (yes|no)",
+	"latency-tracking-info-percentiles": "the percentiles INFO latencystats reports",
 }
 
 // ConfigHelp lists the parameters with their defaults for --help, one per

@@ -64,5 +64,7 @@
 // containers of engine/internal (listpack, intset, quicklist, dict, zset,
 // rdb); keyspace work (db.go) apart from argument parsing and reply
 // writing; error strings in errors.go; maxmemory.go the memory limit;
-// notify.go keyspace notifications.
+// notify.go keyspace notifications; latency.go the LATENCY command, the
+// latency monitor and the per-command latency histograms
+// (engine/internal/hdrhist).
 package engine

@@ -86,6 +86,7 @@ type Shard struct {
 	block      blockState    // blocked clients and the keys they wait on (blocking.go)
 	pubsub     pubsubState   // channels, patterns and their subscribers (pubsub.go)
 	watch      watchState    // the keys clients WATCH (multi.go)
+	lat        latencyState  // the latency monitor's events (latency.go)
 	prop       propState     // what the AOF records of each command (propagate.go)
 	aof        aofState      // the append-only file (aof.go)
 	rwStat     rewriteStats  // AOF rewrites (aofrewrite.go)
@@ -334,8 +335,10 @@ func (s *Shard) call(c *Client, cmd *Command, argv [][]byte) {
 		if unit {
 			s.endUnit(cmd, argv, mark)
 		}
+		us := (nanotime() - start) / 1000
 		cmd.calls++
-		cmd.usec += (nanotime() - start) / 1000
+		cmd.usec += us
+		s.commandLatency(c, cmd, us)
 		s.Stats.CommandsProcessed++
 		if s.Stats.ErrorReplies > s.errMark { // not after CONFIG RESETSTAT zeroed it
 			cmd.failed++
