@@ -607,7 +607,12 @@ func (s *Shard) AOFFlushSync(final bool) {
 			s.aofReapBgSync()
 		}
 		s.AOFSyncNow(a.fd)
+		start := int64(0)
+		if policy == fsyncAlways {
+			start = s.latencyStart()
+		}
 		err := unix.Fdatasync(a.fd)
+		s.latencyEnd(eventAOFSyncAlways, start)
 		var errno syscall.Errno
 		if err != nil {
 			errors.As(err, &errno)
@@ -644,8 +649,13 @@ func (s *Shard) aofWriteOut(final bool) {
 
 // aofWriteNow makes the write AOFNextWrite handed out with pwritev(2) in
 // the loop and reports it (AOFWriteDone); it returns the error, 0 if none.
+// The latency monitor times it as Redis times its AOF writes.
 func (s *Shard) aofWriteNow(fd int, off int64, iov []unix.Iovec) syscall.Errno {
+	start := s.latencyStart()
 	n, err := pwritev(fd, iov, off)
+	if start != 0 {
+		s.aofWriteLatency(start)
+	}
 	var errno syscall.Errno
 	if err != nil {
 		if !errors.As(err, &errno) || errno == 0 {
@@ -655,6 +665,24 @@ func (s *Shard) aofWriteNow(fd int, off int64, iov []unix.Iovec) syscall.Errno {
 	}
 	s.AOFWriteDone(n, errno)
 	return errno
+}
+
+// aofWriteLatency records a write of the loop that began at start (the
+// monitor's clock) as "aof-write" and, as Redis tells them apart, as a
+// write while an fsync of the AOF runs, while a rewrite runs (Redis's
+// rewriting child), or alone.
+func (s *Shard) aofWriteLatency(start int64) {
+	ms := (nanotime() - start) / 1e6
+	a := &s.aof
+	switch {
+	case a.syncInflight || a.bgSyncing.Load():
+		s.latencyIfNeeded(eventAOFPendingSync, ms)
+	case a.rw != nil:
+		s.latencyIfNeeded(eventAOFActiveChild, ms)
+	default:
+		s.latencyIfNeeded(eventAOFAlone, ms)
+	}
+	s.latencyIfNeeded(eventAOFWrite, ms)
 }
 
 // aofSyncBackground starts a fdatasync of the current incr file, covering

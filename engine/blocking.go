@@ -70,9 +70,9 @@ type blockedOn struct {
 	argv     [][]byte // a private copy of the command, run again when a key is ready
 	keys     [][]byte // the keys waited on, each once (aliasing argv)
 	deadline int64    // unix ms; 0 waits forever
+	usec     int64    // how long the run that blocked took, for the slow log and the latency histograms
 	idx      int      // position in blockState.clients; -1 once taken off it
 	typ      uint8    // the value type that serves it (typeList, typeZSet)
-	usec     int64    // the time the call that blocked took, for the slow log (slowlog.go)
 	held     bool     // held by CLIENT PAUSE, waiting on no key (pause.go)
 	released bool     // held, and the pause ended: Resume runs the command
 }
@@ -372,6 +372,7 @@ func (s *Shard) retry(c *Client, key []byte) bool {
 	}
 	s.slowlogUnblocked(c, true, (nanotime()-start)/1000)
 	s.unblock(c)
+	s.unblockedLatency(b)
 	s.touchServed(b.cmd, b.argv, key) // for WATCH (multi.go)
 	s.signalKeys(b.cmd, b.argv)
 	return true
@@ -458,7 +459,9 @@ func clientUnblockCmd(s *Shard, c *Client, argv [][]byte) {
 	} else {
 		target.blk.timedOut(target)
 	}
+	b := target.blk
 	s.slowlogUnblocked(target, false, 0)
 	s.unblock(target)
+	s.unblockedLatency(b)
 	c.Int(1)
 }

@@ -3,6 +3,8 @@ package engine
 import (
 	"sort"
 	"strings"
+
+	"shoal/engine/internal/hdrhist"
 )
 
 // CmdFlags are a command's properties, as Redis's command table has them.
@@ -164,6 +166,9 @@ type Command struct {
 
 	// Counters for INFO commandstats, owned by the shard's loop.
 	calls, usec, rejected, failed int64
+	// lat is the command's latency histogram (latency.go), made at its
+	// first recorded run.
+	lat *hdrhist.Hist
 }
 
 // legacyRange gives the (first, last, step) key range that COMMAND INFO

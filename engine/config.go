@@ -76,6 +76,11 @@ type Config struct {
 	SlowlogLogSlowerThan       int64 // microseconds from which a command is logged in the slow log; 0: all, < 0: none (slowlog.go)
 	SlowlogMaxLen              int64 // most entries the slow log keeps
 	TrackingTableMaxKeys       int   // most keys client-side caching remembers (tracking.go); 0: no limit
+	LatencyMonitorThreshold    int64 // ms: the latency monitor records events at least this long (latency.go); 0: off
+	LatencyTracking            bool  // per-command latency histograms (latency.go)
+	// LatencyTrackingPercentiles are the percentiles INFO latencystats
+	// reports. CONFIG SET replaces the slice, never writes into it.
+	LatencyTrackingPercentiles []float64
 
 	// Cluster is the cluster configuration of cluster mode, read from
 	// ClusterConfigFile by LoadCluster before the shard is made. It is
@@ -124,6 +129,8 @@ func DefaultConfig() *Config {
 		AutoAOFRewritePercentage:   100,
 		AutoAOFRewriteMinSize:      64 << 20,
 		AOFRewriteIncrementalFsync: true,
+		LatencyTracking:            true,
+		LatencyTrackingPercentiles: []float64{50, 99, 99.9},
 	}
 }
 
@@ -432,6 +439,29 @@ var params = []*param{
 	// command ends with the log on (this CONFIG SET, when it is on).
 	int64Param("slowlog-max-len", 0, math.MaxInt64, func(c *Config) *int64 { return &c.SlowlogMaxLen }, applySlowlog),
 	int64Param("slowlog-log-slower-than", -1, math.MaxInt64, func(c *Config) *int64 { return &c.SlowlogLogSlowerThan }, applySlowlog),
+	// The latency monitor and per-command latency tracking (latency.go).
+	// Redis's range for the threshold is [0, LLONG_MAX].
+	{name: "latency-monitor-threshold",
+		get: func(c *Config) string { return strconv.FormatInt(c.LatencyMonitorThreshold, 10) },
+		set: func(c *Config, v []string) error {
+			n, err := parseIntRange(v[0], 0, math.MaxInt64)
+			if err != nil {
+				return err
+			}
+			c.LatencyMonitorThreshold = n
+			return nil
+		}},
+	boolParam("latency-tracking", func(c *Config) *bool { return &c.LatencyTracking }),
+	{name: "latency-tracking-info-percentiles",
+		get: func(c *Config) string { return formatPercentiles(c.LatencyTrackingPercentiles) },
+		set: func(c *Config, v []string) error {
+			p, err := parsePercentiles(v)
+			if err != nil {
+				return err
+			}
+			c.LatencyTrackingPercentiles = p
+			return nil
+		}},
 	// Shoal writes no RDB snapshots: the only save policy is none.
 	{name: "save",
 		get: func(*Config) string { return "" },
@@ -809,6 +839,11 @@ var paramHelp = map[string]string{
 	"cluster-config-file": "the cluster's nodes.conf in Redis's format, relative to dir; when missing, " +
 		"the shard creates it owning all 16384 slots under a new node id (Shoal has no CLUSTER ADDSLOTS or MEET: " +
 		"its launcher writes the file)",
+
+	// The latency monitor and tracking (latency.go).
+	"latency-monitor-threshold":         "the latency monitor records events (commands, the loop's AOF writes and fsyncs, expiry cycles) of at least this many ms (0: off)",
+	"latency-tracking":                  "keep per-command latency histograms for INFO latencystats and LATENCY HISTOGRAM (yes|no)",
+	"latency-tracking-info-percentiles": "the percentiles INFO latencystats reports",
 }
 
 // ConfigHelp lists the parameters with their defaults for --help, one per

@@ -83,5 +83,6 @@
 // rdb) and the geohash arithmetic of engine/internal/geohash; keyspace
 // work (db.go) apart from argument parsing and reply writing; error
 // strings in errors.go; maxmemory.go the memory limit; notify.go keyspace
-// notifications.
+// notifications; latency.go the LATENCY command, the latency monitor and
+// the per-command latency histograms (engine/internal/hdrhist).
 package engine

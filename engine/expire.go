@@ -69,7 +69,9 @@ func (s *Shard) ActiveExpire(budgetNs int64) bool {
 			break
 		}
 	}
-	s.Stats.ExpireCycleTimeUsed += (nanotime() - start) / 1e6
+	ms := (nanotime() - start) / 1e6
+	s.Stats.ExpireCycleTimeUsed += ms
+	s.latencyIfNeeded(eventExpireCycle, ms)
 	if checkedAll > 0 {
 		// A running average of the share of stale keys, as Redis's
 		// expired_stale_perc.

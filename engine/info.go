@@ -249,9 +249,8 @@ func (s *Shard) infoSection(name string) (title, body string) {
 			w.kv("db0", fmt.Sprintf("keys=%d,expires=%d,avg_ttl=%d", n, s.db.Volatile(), s.expire.avgTTL))
 		}
 	case "latencystats":
-		// Shoal keeps no per-command latency histograms: the section is
-		// empty, as in a Redis with latency-tracking off.
 		title = "Latencystats"
+		s.infoLatencyStats(w)
 	}
 	return title, w.b.String()
 }

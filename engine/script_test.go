@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -48,6 +49,12 @@ import (
 //	                SLOWLOG GET's): elements 0, 1, 2 and 4 of each show as
 //	                *, for what differs from run to run (ids, times,
 //	                durations, client addresses)
+//	redact REGEXP   in every reply of the block (as rendered), what REGEXP
+//	                matches is replaced by "*", or by TEXT with
+//	redact REGEXP => TEXT  (regexp.Expand's $1 and the like, may be
+//	                empty): for what changes from run to run (times,
+//	                measured latencies, the order of Redis's hash tables),
+//	                so that the rest of the reply is still compared
 //
 // An argument $idN is the client id of client N (opened if need be), for
 // commands naming another client (CLIENT TRACKING ... REDIRECT $id2).
@@ -232,6 +239,8 @@ func runBlock(t *testing.T, b *scriptBlock) []string {
 	c := clients["1"]
 	var got []string
 	var mask []int
+	var red redactions
+	defer func() { red.apply(got) }()
 	if hasArg(b.args, "resp3") {
 		s.Exec(c, [][]byte{[]byte("HELLO"), []byte("3")})
 		c.Out = c.Out[:0]
@@ -255,6 +264,9 @@ func runBlock(t *testing.T, b *scriptBlock) []string {
 				clients[f[1]] = s.NewClient()
 			}
 			c = clients[f[1]]
+			continue
+		case len(f) >= 2 && f[0] == "redact":
+			red.add(t, line)
 			continue
 		case len(f) == 1 && f[0] == "read":
 			if len(c.Out) > 0 {
@@ -473,6 +485,8 @@ func runBlockRedis(t *testing.T, b *scriptBlock, addr string) []string {
 		do([][]byte{[]byte("HELLO"), []byte("3")})
 	}
 	var got []string
+	var red redactions
+	defer func() { red.apply(got) }()
 	for _, line := range b.cmds {
 		f := strings.Fields(line)
 		switch {
@@ -482,6 +496,9 @@ func runBlockRedis(t *testing.T, b *scriptBlock, addr string) []string {
 			continue
 		case len(f) > 1 && f[0] == "mask":
 			mask = parseMask(t, f[1:])
+			continue
+		case len(f) >= 2 && f[0] == "redact":
+			red.add(t, line)
 			continue
 		case len(f) == 2 && f[0] == "client":
 			if conns[f[1]] == nil {
@@ -516,6 +533,36 @@ func runBlockRedis(t *testing.T, b *scriptBlock, addr string) []string {
 		mask = nil
 	}
 	return got
+}
+
+// redactions are a block's redact directives, in order.
+type redactions []redaction
+
+type redaction struct {
+	re   *regexp.Regexp
+	with string
+}
+
+func (r *redactions) add(t *testing.T, line string) {
+	expr := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "redact"))
+	with := "*"
+	if i := strings.Index(expr, " =>"); i >= 0 {
+		expr, with = expr[:i], strings.TrimPrefix(expr[i+3:], " ")
+	}
+	re, err := regexp.Compile(expr)
+	if err != nil {
+		t.Fatalf("bad redact line %q: %v", line, err)
+	}
+	*r = append(*r, redaction{re, with})
+}
+
+// apply makes the replacements in the replies.
+func (r redactions) apply(got []string) {
+	for i := range got {
+		for _, x := range r {
+			got[i] = x.re.ReplaceAllString(got[i], x.with)
+		}
+	}
 }
 
 // fixtureReplacer maps a real Redis Cluster's node ids, ports and bus

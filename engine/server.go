@@ -194,8 +194,8 @@ func configSetCmd(s *Shard, c *Client, argv [][]byte) {
 }
 
 // configResetstatCmd zeroes what INFO reports as counters: the stats, the
-// per-command statistics and the error statistics, the instantaneous
-// rates and the memory peak.
+// per-command statistics, latency histograms and the error statistics,
+// the instantaneous rates and the memory peak.
 func configResetstatCmd(s *Shard, c *Client, argv [][]byte) {
 	s.Stats = Stats{}
 	s.lazy.reclaimed = 0
@@ -207,6 +207,7 @@ func configResetstatCmd(s *Shard, c *Client, argv [][]byte) {
 		}
 	}
 	walk(s.cmds.sorted)
+	s.resetLatencyHistograms()
 	clear(s.errorStats)
 	s.metrics = instMetrics{}
 	s.memPeak = 0

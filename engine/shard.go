@@ -92,6 +92,7 @@ type Shard struct {
 	pubsub     pubsubState   // channels, patterns and their subscribers (pubsub.go)
 	watch      watchState    // the keys clients WATCH (multi.go)
 	track      trackingState // client-side caching: who read which key (tracking.go)
+	lat        latencyState  // the latency monitor's events (latency.go)
 	prop       propState     // what the AOF records of each command (propagate.go)
 	aof        aofState      // the append-only file (aof.go)
 	rwStat     rewriteStats  // AOF rewrites (aofrewrite.go)
@@ -366,9 +367,10 @@ func (s *Shard) call(c *Client, cmd *Command, argv [][]byte) {
 		if len(s.monitors) > 0 && cmd.Flags&(FlagAdmin|FlagSkipMonitor) == 0 {
 			s.feedMonitors(c, argv)
 		}
-		cmd.calls++
 		us := (nanotime() - start) / 1000
+		cmd.calls++
 		cmd.usec += us
+		s.commandLatency(c, cmd, us)
 		if us >= s.slow.trigger { // false for most commands: slowlog.go
 			s.afterCall(c, cmd, argv, us)
 		}
