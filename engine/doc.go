@@ -63,6 +63,7 @@
 // (hashobj.go, setobj.go, listobj.go, zsetobj.go, hllobj.go) over the
 // containers of engine/internal (listpack, intset, quicklist, dict, zset,
 // rdb); keyspace work (db.go) apart from argument parsing and reply
-// writing; error strings in errors.go; maxmemory.go the memory limit;
+// writing; error strings in errors.go; maxmemory.go the memory limit,
+// evict.go the eviction policies and the access clock;
 // notify.go keyspace notifications.
 package engine

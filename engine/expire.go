@@ -90,6 +90,7 @@ func (s *Shard) Cron() {
 	s.lazyFreeCron()
 	if s.Config.Maxmemory > 0 {
 		s.sampleMemory()
+		s.evictCron()
 	}
 	hz := s.Config.Hz
 	if hz <= 0 {
