@@ -138,7 +138,7 @@ func (s *Shard) bitString(c *Client, key []byte, maxbit uint64) (r kv.Ref, b []b
 		return kv.Nil, nil, false, false
 	}
 	if r == kv.Nil {
-		r = s.db.InsertString(key, nil, makeMeta(typeString, encRaw, s.lruClock), kv.NoExpire)
+		r = s.db.InsertString(key, nil, makeMeta(typeString, encRaw, s.newClock), kv.NoExpire)
 		s.notifyNew(key)
 		return r, s.db.ResizeString(r, n), true, true
 	}

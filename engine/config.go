@@ -51,7 +51,11 @@ type Config struct {
 	EnableDebugCommand         string // "no", "yes" or "local": who may run DEBUG (debug.go)
 	ConfigFile                 string // the file read at start, if any
 	Maxmemory                  int64  // bytes; 0: no limit. Over it, denyoom commands get -OOM
-	MaxmemoryPolicy            string // "noeviction", the one policy a shard has
+	MaxmemoryPolicy            string // which keys are evicted past maxmemory (evict.go); "noeviction": none
+	MaxmemorySamples           int    // keys sampled per eviction round
+	MaxmemoryEvictionTenacity  int    // 0..100: how long one command may spend evicting
+	LFULogFactor               int    // how slowly the LFU counter grows with accesses
+	LFUDecayTime               int    // minutes after which an idle key's LFU counter drops by one; 0: never
 	ClusterEnabled             bool   // Redis Cluster mode: slots, MOVED, CROSSSLOT, CLUSTER
 	ClusterConfigFile          string // the nodes.conf of cluster mode, relative to dir
 	NotifyKeyspaceEvents       int    // classes of keyspace notifications sent (notify.go's notify* bits); 0: none
@@ -110,6 +114,10 @@ func DefaultConfig() *Config {
 		EnableProtectedConfigs:     "no",
 		EnableDebugCommand:         "no",
 		MaxmemoryPolicy:            "noeviction",
+		MaxmemorySamples:           5,
+		MaxmemoryEvictionTenacity:  10,
+		LFULogFactor:               10,
+		LFUDecayTime:               1,
 		ClusterConfigFile:          "nodes.conf",
 		ListMaxListpackSize:        -2,
 		SetMaxIntsetEntries:        512,
@@ -324,27 +332,23 @@ var params = []*param{
 			c.Hz = int(min(max(n, 1), 500))
 			return nil
 		}},
-	// maxmemory with the noeviction policy: past the limit, commands that
-	// may add memory are refused (-OOM) and the rest go on. The policies
-	// that evict keys are Redis's names that a shard does not have yet.
+	// maxmemory and the eviction policy (evict.go): past the limit, keys
+	// are evicted before each command; when none can be, commands that
+	// may add memory are refused (-OOM) and the rest go on.
 	func() *param {
 		p := memParam("maxmemory", 0, func(c *Config) *int64 { return &c.Maxmemory })
 		p.apply = func(s *Shard) error { s.sampleMemory(); return nil }
 		return p
 	}(),
-	{name: "maxmemory-policy",
-		get: func(c *Config) string { return c.MaxmemoryPolicy },
-		set: func(c *Config, v []string) error {
-			switch p := strings.ToLower(v[0]); p {
-			case "noeviction":
-				c.MaxmemoryPolicy = p
-				return nil
-			case "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
-				"allkeys-lru", "allkeys-lfu", "allkeys-random":
-				return errors.New("argument must be 'noeviction': this shard does not evict keys")
-			}
-			return errors.New("argument(s) must be one of the following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction")
-		}},
+	func() *param {
+		p := enumParam("maxmemory-policy", policyNames[:], func(c *Config) *string { return &c.MaxmemoryPolicy })
+		p.apply = func(s *Shard) error { s.policyChanged(); return nil }
+		return p
+	}(),
+	intParam("maxmemory-samples", 1, math.MaxInt32, func(c *Config) *int { return &c.MaxmemorySamples }),
+	intParam("maxmemory-eviction-tenacity", 0, 100, func(c *Config) *int { return &c.MaxmemoryEvictionTenacity }),
+	intParam("lfu-log-factor", 0, math.MaxInt32, func(c *Config) *int { return &c.LFULogFactor }),
+	intParam("lfu-decay-time", 0, math.MaxInt32, func(c *Config) *int { return &c.LFUDecayTime }),
 	memParam("proto-max-bulk-len", 1<<20, func(c *Config) *int64 { return &c.ProtoMaxBulkLen }),
 	memParam("client-query-buffer-limit", 1<<20, func(c *Config) *int64 { return &c.ClientQueryBufferLimit }),
 	func() *param {
@@ -800,7 +804,11 @@ var paramHelp = map[string]string{
 	"tcp-backlog":                   "listen(2) backlog",
 	"hz":                            "housekeeping runs per second (1-500)",
 	"maxmemory":                     "memory limit in bytes (units: 100mb, 2gb ...); 0 for none. Past it, commands that may add memory get -OOM",
-	"maxmemory-policy":              "noeviction, the only policy: no key is evicted, writes are refused past maxmemory",
+	"maxmemory-policy":              "which keys are evicted past maxmemory: noeviction (none: writes get -OOM), allkeys-lru, volatile-lru, allkeys-lfu, volatile-lfu, allkeys-random, volatile-random, volatile-ttl",
+	"maxmemory-samples":             "keys sampled per eviction round (more: closer to true LRU/LFU, slower)",
+	"maxmemory-eviction-tenacity":   "0-100: how long one command may spend evicting before the cron goes on with it",
+	"lfu-log-factor":                "how many accesses it takes for the LFU counter to grow (logarithmic)",
+	"lfu-decay-time":                "minutes after which an idle key's LFU counter is decremented (0: never)",
 	"proto-max-bulk-len":            "largest bulk string a client may send",
 	"client-query-buffer-limit":     "largest unparsed input a client may hold",
 	"loglevel":                      "debug, verbose, notice or warning",

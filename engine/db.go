@@ -34,8 +34,10 @@ var encNames = [...]string{encRaw: "raw", encInt: "int", encHashtable: "hashtabl
 	3: "zipmap", 4: "linkedlist", 5: "ziplist", encIntset: "intset", encSkiplist: "skiplist",
 	encEmbstr: "embstr", encQuicklist: "quicklist", encStream: "stream", encListpack: "listpack"}
 
-// A key's Meta packs its type (4 bits), encoding (4 bits) and the LRU
-// clock of its last access (24 bits, seconds, as Redis's LRU clock).
+// A key's Meta packs its type (4 bits), encoding (4 bits) and the access
+// field of the eviction policy (24 bits, as Redis's robj lru): the LRU
+// clock of its last access (seconds), or under an LFU policy the LFU
+// minute and counter (evict.go).
 const lruMask = 1<<24 - 1
 
 func makeMeta(typ, enc uint8, lru uint32) kv.Meta {
@@ -85,9 +87,8 @@ func (s *Shard) lookup(key []byte) kv.Ref {
 		}
 		return kv.Nil
 	}
-	m := s.db.Meta(r)
-	if metaLRU(m) != s.lruClock {
-		s.db.SetMeta(r, m&0xff|kv.Meta(s.lruClock)<<8)
+	if m := s.db.Meta(r); metaLRU(m) != s.lruClock || s.lfu {
+		s.touchMeta(r, m) // evict.go
 	}
 	return r
 }
@@ -149,7 +150,7 @@ func (s *Shard) lookupString(c *Client, key []byte) (r kv.Ref, ok bool) {
 // overwriting whatever was there (any type). keepTTL keeps the existing
 // expire time instead.
 func (s *Shard) setString(key, val []byte, enc uint8, expire int64, keepTTL bool) kv.Ref {
-	m := makeMeta(typeString, enc, s.lruClock)
+	m := makeMeta(typeString, enc, s.newClock)
 	r := s.db.Find(key)
 	if r == kv.Nil {
 		if keepTTL {
@@ -171,7 +172,7 @@ func (s *Shard) setString(key, val []byte, enc uint8, expire int64, keepTTL bool
 		return r
 	}
 	s.db.SetString(r, val)
-	s.db.SetMeta(r, m)
+	s.db.SetMeta(r, s.overwriteMeta(r, m))
 	if !keepTTL {
 		s.db.SetExpire(r, expire)
 	}

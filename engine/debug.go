@@ -616,7 +616,7 @@ func debugPopulateCmd(s *Shard, c *Client, argv [][]byte) {
 		if len(val) > 44 {
 			enc = encRaw
 		}
-		s.db.InsertString(key, val, makeMeta(typeString, enc, s.lruClock), kv.NoExpire)
+		s.db.InsertString(key, val, makeMeta(typeString, enc, s.newClock), kv.NoExpire)
 		s.touchKey(key)
 	}
 	c.OK()

@@ -82,7 +82,9 @@
 // containers of engine/internal (listpack, intset, quicklist, dict, zset,
 // rdb) and the geohash arithmetic of engine/internal/geohash; keyspace
 // work (db.go) apart from argument parsing and reply writing; error
-// strings in errors.go; maxmemory.go the memory limit; notify.go keyspace
-// notifications; latency.go the LATENCY command, the latency monitor and
-// the per-command latency histograms (engine/internal/hdrhist).
+// strings in errors.go; maxmemory.go the memory limit, evict.go the
+// eviction policies and the access clock, lazyfree.go the collections
+// after large frees; notify.go keyspace notifications; latency.go the
+// LATENCY command, the latency monitor and the per-command latency
+// histograms (engine/internal/hdrhist).
 package engine

@@ -77,7 +77,8 @@ func dumpCmd(s *Shard, c *Client, argv [][]byte) {
 // the TTL, the payload's version and checksum, the value itself. A TTL
 // already past creates nothing (and deletes the key REPLACE would have
 // replaced) and replies OK, as Redis does outside of loading. FREQ is
-// checked and dropped: a shard's maxmemory policy is not LFU.
+// set the key's LFU counter under an LFU policy, IDLETIME its LRU clock
+// under the others; the other one is ignored, as in Redis.
 func restoreCmd(s *Shard, c *Client, argv [][]byte) {
 	replace, absttl := false, false
 	idle, freq := int64(-1), int64(-1)
@@ -167,11 +168,7 @@ func restoreCmd(s *Shard, c *Client, argv [][]byte) {
 	if ttl != 0 {
 		expire = ttl
 	}
-	lru := s.lruClock
-	if idle >= 0 {
-		lru = lruFromIdle(lru, idle)
-	}
-	s.insertRDB(key, kv.Hash(key), &v, expire, lru)
+	s.insertRDB(key, kv.Hash(key), &v, expire, s.restoredClock(idle, freq))
 	s.notifyNew(key)
 	if ttl != 0 && !absttl {
 		// Recorded with the absolute time, as Redis propagates it.

@@ -97,6 +97,7 @@ func (s *Shard) Cron() {
 	}
 	if s.Config.Maxmemory > 0 {
 		s.sampleMemory()
+		s.evictCron()
 	}
 	hz := s.Config.Hz
 	if hz <= 0 {

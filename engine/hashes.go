@@ -239,7 +239,7 @@ func (s *Shard) lookupHashWrite(c *Client, key []byte) (r kv.Ref, h *hashObj, ok
 // allocates the object.
 func (s *Shard) newHash(key []byte) (kv.Ref, *hashObj) {
 	h := newHashObj()
-	r := s.db.InsertObject(key, h, makeMeta(typeHash, encListpack, s.lruClock), kv.NoExpire)
+	r := s.db.InsertObject(key, h, makeMeta(typeHash, encListpack, s.newClock), kv.NoExpire)
 	s.notifyNew(key)
 	return r, h
 }

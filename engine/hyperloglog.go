@@ -105,7 +105,7 @@ func (s *Shard) writableString(r kv.Ref) []byte {
 
 // newHLL stores an empty HyperLogLog at the absent key.
 func (s *Shard) newHLL(key []byte) kv.Ref {
-	r := s.db.InsertString(key, hllEmpty[:], makeMeta(typeString, encRaw, s.lruClock), kv.NoExpire)
+	r := s.db.InsertString(key, hllEmpty[:], makeMeta(typeString, encRaw, s.newClock), kv.NoExpire)
 	s.notifyNew(key)
 	return r
 }

@@ -165,8 +165,14 @@ func (s *Shard) infoSection(name string) (title, body string) {
 		w.kv("expired_stale_perc", st.ExpiredStalePerc*100)
 		w.kv("expired_time_cap_reached_count", st.ExpiredTimeCapped)
 		w.kv("expire_cycle_cpu_milliseconds", st.ExpireCycleTimeUsed)
-		w.kv("evicted_keys", 0)
+		w.kv("evicted_keys", st.EvictedKeys)
 		w.kv("evicted_clients", 0)
+		cur := int64(0)
+		if s.evict.exceededSince != 0 {
+			cur = nanotime() - s.evict.exceededSince
+		}
+		w.kv("total_eviction_exceeded_time", (s.evict.exceededTotal+cur)/1e6)
+		w.kv("current_eviction_exceeded_time", cur/1e6)
 		w.kv("keyspace_hits", st.KeyspaceHits)
 		w.kv("keyspace_misses", st.KeyspaceMisses)
 		w.kv("pubsub_channels", len(s.pubsub.channels))

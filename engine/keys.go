@@ -308,6 +308,7 @@ func init() {
 const (
 	errExpireNXWith   = "ERR NX and XX, GT or LT options at the same time are not compatible"
 	errExpireGTAndLT  = "ERR GT and LT options at the same time are not compatible"
+	errLFUSelected    = "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
 	errLFUNotSelected = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
 )
 
@@ -914,7 +915,7 @@ func copyCmd(s *Shard, c *Client, argv [][]byte) {
 		c.Int(0)
 		return
 	}
-	m := makeMeta(s.typeOf(r), metaEnc(s.db.Meta(r)), s.lruClock)
+	m := makeMeta(s.typeOf(r), metaEnc(s.db.Meta(r)), s.newClock)
 	at := s.db.Expire(r)
 	if s.db.IsObject(r) {
 		cp, ok := s.db.Obj(r).(valueCopier)
@@ -970,8 +971,8 @@ func objectEncodingCmd(s *Shard, c *Client, argv [][]byte) {
 
 // Shared integers: Redis keeps one object for each of the values 0..9999
 // and stores it, with a refcount of INT_MAX that never changes, for every
-// string set to one of them (when maxmemory is unset or the policy is not
-// LRU/LFU: Shoal has neither).
+// string set to one of them, unless maxmemory is set with an LRU or LFU
+// policy (each key then needs an access field of its own).
 const (
 	sharedIntegers = 10000
 	sharedRefcount = math.MaxInt32
@@ -981,7 +982,7 @@ const (
 // INT_MAX for an int-encoded string in the shared range, else 1.
 func (s *Shard) refcount(r kv.Ref) int64 {
 	m := s.db.Meta(r)
-	if metaType(m) == typeString && metaEnc(m) == encInt {
+	if metaType(m) == typeString && metaEnc(m) == encInt && !s.noSharedIntegers() {
 		if v, ok := parseInt(s.db.Str(r)); ok && v >= 0 && v < sharedIntegers {
 			return sharedRefcount
 		}
@@ -1005,17 +1006,28 @@ func (s *Shard) idleSeconds(r kv.Ref) int64 {
 	return int64(now + (lruMask - lru))
 }
 
+// OBJECT IDLETIME: the key's idle seconds, which an LFU policy does not
+// track (Redis's error then, for an existing key).
 func objectIdletimeCmd(s *Shard, c *Client, argv [][]byte) {
 	if r, ok := objectLookup(s, c, argv[2]); ok {
+		if s.lfu {
+			c.Error(errLFUSelected)
+			return
+		}
 		c.Int(s.idleSeconds(r))
 	}
 }
 
-// OBJECT FREQ needs an LFU maxmemory policy; a shard runs noeviction, so
-// it answers Redis's error for an existing key (nil for a missing one).
+// OBJECT FREQ: the key's LFU counter, decayed for the time since it was
+// last decremented; only an LFU policy tracks it (Redis's error else, for
+// an existing key).
 func objectFreqCmd(s *Shard, c *Client, argv [][]byte) {
-	if _, ok := objectLookup(s, c, argv[2]); ok {
-		c.Error(errLFUNotSelected)
+	if r, ok := objectLookup(s, c, argv[2]); ok {
+		if !s.lfu {
+			c.Error(errLFUNotSelected)
+			return
+		}
+		c.Int(int64(s.lfuDecayed(metaLRU(s.db.Meta(r)))))
 	}
 }
 

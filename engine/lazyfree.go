@@ -105,7 +105,7 @@ func (s *Shard) lazyFreeCron() {
 	if lf.freed < lazyFreeMin {
 		return
 	}
-	over := s.Config.Maxmemory > 0 && s.usedMemory() > s.Config.Maxmemory
+	over := s.Config.Maxmemory > 0 && s.rawUsedMemory() > s.Config.Maxmemory
 	if lf.freed*lazyFreeShare < live && !(over && lf.freed*lazyFreeOOMShare >= live) {
 		return
 	}

@@ -68,7 +68,7 @@ func (s *Shard) listAt(r kv.Ref) *listObj { return s.db.Obj(r).(*listObj) }
 // insertList files a new, empty list at key (absent) and returns it.
 func (s *Shard) insertList(key []byte) (*listObj, kv.Ref) {
 	l := s.newListObj()
-	r := s.db.InsertObject(key, l, makeMeta(typeList, encQuicklist, s.lruClock), kv.NoExpire)
+	r := s.db.InsertObject(key, l, makeMeta(typeList, encQuicklist, s.newClock), kv.NoExpire)
 	s.notifyNew(key)
 	return l, r
 }

@@ -140,10 +140,11 @@ func TestMultiOOMAndStats(t *testing.T) {
 	bt.expect("EXEC past maxmemory", bt.do("c", "EXEC"),
 		"-EXECABORT Transaction discarded because of: OOM command not allowed when used memory > 'maxmemory'.")
 	bt.expect("EXEC after", bt.do("c", "EXEC"), "-ERR EXEC without MULTI")
-	// A transaction of reads runs.
+	// Inside MULTI even a read is refused past maxmemory, as in Redis
+	// (queueing takes memory); DISCARD is not.
 	bt.do("c", "MULTI")
-	bt.do("c", "GET a")
-	bt.expect("reads past maxmemory", bt.do("c", "EXEC"), "[(nil)]")
+	bt.expect("GET queued past maxmemory", bt.do("c", "GET a"), "-OOM command not allowed when used memory > 'maxmemory'.")
+	bt.expect("DISCARD past maxmemory", bt.do("c", "DISCARD"), "+OK")
 	bt.s.Config.Maxmemory = 0
 
 	bt.do("c", "CONFIG RESETSTAT")

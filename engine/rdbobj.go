@@ -604,6 +604,7 @@ type rdbLoader struct {
 	skipped int64  // empty values skipped
 	expire  int64  // EXPIRETIME of the next key; kv.NoExpire if none
 	idle    int64  // IDLE of the next key in seconds; -1 if none
+	freq    int64  // FREQ of the next key; -1 if none
 	key     []byte // the key being read
 }
 
@@ -611,7 +612,7 @@ type rdbLoader struct {
 // every error. Nothing is read before the first Step.
 func (s *Shard) newRDBLoader(r *bufio.Reader, name string) *rdbLoader {
 	rd := rdb.NewReader(r)
-	return &rdbLoader{s: s, rd: rd, dec: rdbDecoder{rd: rd, cfg: s.Config}, name: name, expire: kv.NoExpire, idle: -1}
+	return &rdbLoader{s: s, rd: rd, dec: rdbDecoder{rd: rd, cfg: s.Config}, name: name, expire: kv.NoExpire, idle: -1, freq: -1}
 }
 
 // Offset is the number of bytes of the file read so far.
@@ -724,11 +725,12 @@ func (l *rdbLoader) record(op byte) error {
 		}
 		l.idle = int64(min(idle, math.MaxInt64))
 	case rdb.OpFreq:
-		// The LFU counter: a shard's policy is not LFU, so it is read
-		// and dropped, as Redis does under an LRU policy.
-		if _, err := rd.ReadByte(); err != nil {
+		// The LFU counter, kept under an LFU policy (restoredClock).
+		f, err := rd.ReadByte()
+		if err != nil {
 			return err
 		}
+		l.freq = int64(f)
 	case rdb.OpSelectDB:
 		db, err := rd.ReadLen()
 		if err != nil {
@@ -786,8 +788,8 @@ func (l *rdbLoader) setExpire(ms int64) {
 
 // loadKey reads the key and value of type t and inserts them.
 func (l *rdbLoader) loadKey(t byte) error {
-	expire, idle := l.expire, l.idle
-	l.expire, l.idle = kv.NoExpire, -1
+	expire, idle, freq := l.expire, l.idle, l.freq
+	l.expire, l.idle, l.freq = kv.NoExpire, -1, -1
 	k, err := l.rd.ReadString()
 	if err != nil {
 		return err
@@ -808,11 +810,7 @@ func (l *rdbLoader) loadKey(t byte) error {
 	if s.db.FindHash(l.key, h) != kv.Nil {
 		return fmt.Errorf("%w %q", errDuplicateKey, truncate(l.key, 128))
 	}
-	lru := s.lruClock
-	if idle >= 0 {
-		lru = lruFromIdle(lru, idle)
-	}
-	s.insertRDB(l.key, h, &v, expire, lru)
+	s.insertRDB(l.key, h, &v, expire, s.restoredClock(idle, freq))
 	l.keys++
 	return nil
 }

@@ -244,10 +244,10 @@ func (s *Shard) syncSetEnc(r kv.Ref, so *setObj) {
 // key held, of any type, and drops its time to live, as Redis's setKey
 // does. so must not be empty. O(1) here; the old value goes to the GC.
 func (s *Shard) storeSet(key []byte, so *setObj) {
-	m := makeMeta(typeSet, so.enc(), s.lruClock)
+	m := makeMeta(typeSet, so.enc(), s.newClock)
 	if r := s.lookup(key); r != kv.Nil {
 		s.db.SetObject(r, so)
-		s.db.SetMeta(r, m)
+		s.db.SetMeta(r, s.overwriteMeta(r, m))
 		s.db.SetExpire(r, kv.NoExpire)
 	} else {
 		s.db.InsertObject(key, so, m, kv.NoExpire)

@@ -280,7 +280,7 @@ func saddCmd(s *Shard, c *Client, argv [][]byte) {
 	}
 	if so == nil {
 		so = newSetFor(argv[2])
-		r = s.db.InsertObject(argv[1], so, makeMeta(typeSet, so.enc(), s.lruClock), kv.NoExpire)
+		r = s.db.InsertObject(argv[1], so, makeMeta(typeSet, so.enc(), s.newClock), kv.NoExpire)
 		s.notifyNew(argv[1])
 	}
 	added := s.setAdd(r, so, argv[2:])
@@ -383,7 +383,7 @@ func (s *Shard) setMove(rs, rd kv.Ref, dst, m []byte) bool {
 	var to *setObj
 	if rd == kv.Nil {
 		to = newSetFor(m)
-		rd = s.db.InsertObject(dst, to, makeMeta(typeSet, to.enc(), s.lruClock), kv.NoExpire)
+		rd = s.db.InsertObject(dst, to, makeMeta(typeSet, to.enc(), s.newClock), kv.NoExpire)
 		s.notifyNew(dst)
 	} else {
 		to = s.setAt(rd)

@@ -37,6 +37,7 @@ type Stats struct {
 	CommandsProcessed   int64
 	ErrorReplies        int64
 	ExpiredKeys         int64
+	EvictedKeys         int64
 	ExpiredStalePerc    float64
 	ExpiredTimeCapped   int64
 	ExpireCycleTimeUsed int64 // ms
@@ -76,7 +77,10 @@ type Shard struct {
 	rng        uint64
 	expire     expireCycle
 	loading    bool
-	lruClock   uint32
+	lruClock   uint32 // Redis's LRU clock: seconds, 24 bits
+	newClock   uint32 // the access field a new key's Meta gets (evict.go)
+	lfu        bool   // the eviction policy is an LFU one
+	evict      evictState
 	dirty      int64 // changes since start, as Redis's server.dirty
 	shutdown   bool
 	memPeak    uint64
@@ -138,6 +142,7 @@ func NewShard(cfg *Config) *Shard {
 	s.db.OnDrop(s.dropped)
 	s.runID = s.randomHex(40)
 	s.slowlogConfigured()
+	s.policyChanged()
 	s.aof.fd, s.aof.st.dfd = -1, -1
 	if cfg.ClusterEnabled {
 		if cfg.Cluster == nil {
@@ -161,7 +166,7 @@ func (s *Shard) Tick() {
 	} else {
 		s.nowMs = time.Now().UnixMilli()
 	}
-	s.lruClock = uint32(s.nowMs/1000) & lruMask
+	s.tickClocks()
 }
 
 // Now is the cached time in unix milliseconds.
@@ -269,7 +274,7 @@ func (s *Shard) Exec(c *Client, argv [][]byte) {
 	case s.cluster != nil && cmd.hasKeys() && !s.routeHere(c, cmd, argv):
 		cmd.rejected++ // redirected (MOVED) or refused (CROSSSLOT, CLUSTERDOWN)
 		c.lastCmd = cmd
-	case cmd.Flags&FlagDenyOOM != 0 && s.overMaxmemory():
+	case s.Config.Maxmemory > 0 && s.oomRejects(c, cmd): // evicts first (evict.go)
 		cmd.rejected++
 		c.lastCmd = cmd
 		c.Error(errOOM)

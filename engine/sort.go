@@ -561,10 +561,10 @@ func (s *Shard) sortStore(c *Client, dst []byte, so *sorter, window []sortElem, 
 			l.PushTail(v)
 		}
 	}
-	meta := makeMeta(typeList, encQuicklist, s.lruClock)
+	meta := makeMeta(typeList, encQuicklist, s.newClock)
 	if r := s.lookup(dst); r != kv.Nil {
 		s.db.SetObject(r, l)
-		s.db.SetMeta(r, meta)
+		s.db.SetMeta(r, s.overwriteMeta(r, meta))
 		s.db.SetExpire(r, kv.NoExpire)
 	} else {
 		s.db.InsertObject(dst, l, meta, kv.NoExpire)

@@ -358,7 +358,7 @@ func (s *Shard) expireAt(c *Client, name string, flags int, arg []byte) (int64, 
 // overwrites (any type), setting the expire time unless keepTTL. It does
 // what setString does without looking the key up again.
 func (s *Shard) putString(r kv.Ref, key, val []byte, enc uint8, expire int64, keepTTL bool) kv.Ref {
-	m := makeMeta(typeString, enc, s.lruClock)
+	m := makeMeta(typeString, enc, s.newClock)
 	s.dirty++
 	if r == kv.Nil {
 		if keepTTL {
@@ -369,7 +369,7 @@ func (s *Shard) putString(r kv.Ref, key, val []byte, enc uint8, expire int64, ke
 		return r
 	}
 	s.db.SetString(r, val)
-	s.db.SetMeta(r, m)
+	s.db.SetMeta(r, s.overwriteMeta(r, m))
 	if !keepTTL {
 		s.db.SetExpire(r, expire)
 	}
@@ -625,7 +625,7 @@ func appendCmd(s *Shard, c *Client, argv [][]byte) {
 	}
 	buf := s.db.ResizeString(r, old+len(val))
 	copy(buf[old:], val)
-	s.db.SetMeta(r, makeMeta(typeString, encRaw, s.lruClock))
+	s.db.SetMeta(r, makeMeta(typeString, encRaw, metaLRU(s.db.Meta(r))))
 	s.dirty++
 	s.notify(notifyString, "append", key)
 	c.Int(int64(len(buf)))
@@ -806,7 +806,7 @@ func setrangeCmd(s *Shard, c *Client, argv [][]byte) {
 		if !s.checkStringLength(c, offset, int64(len(val))) {
 			return
 		}
-		s.db.SetMeta(r, makeMeta(typeString, encRaw, s.lruClock))
+		s.db.SetMeta(r, makeMeta(typeString, encRaw, metaLRU(s.db.Meta(r))))
 		s.dirty++
 	}
 	// offset+len(val) is at most proto-max-bulk-len here.

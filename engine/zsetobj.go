@@ -616,10 +616,10 @@ func (s *Shard) syncZsetEnc(r kv.Ref, z *zsetObj) {
 // key held, of any type, and drops its time to live, as Redis's setKey
 // does ("new" when the key is created). z must not be empty.
 func (s *Shard) storeZset(key []byte, z *zsetObj) {
-	m := makeMeta(typeZSet, z.enc(), s.lruClock)
+	m := makeMeta(typeZSet, z.enc(), s.newClock)
 	if r := s.lookup(key); r != kv.Nil {
 		s.db.SetObject(r, z)
-		s.db.SetMeta(r, m)
+		s.db.SetMeta(r, s.overwriteMeta(r, m))
 		s.db.SetExpire(r, kv.NoExpire)
 	} else {
 		s.db.InsertObject(key, z, m, kv.NoExpire)

@@ -334,7 +334,7 @@ done:
 			goto reply
 		}
 		z = newZsetObj(len(pairs[1]), s.Config)
-		r = s.db.InsertObject(argv[1], z, makeMeta(typeZSet, z.enc(), s.lruClock), kv.NoExpire)
+		r = s.db.InsertObject(argv[1], z, makeMeta(typeZSet, z.enc(), s.newClock), kv.NoExpire)
 		s.notifyNew(argv[1])
 	}
 	for j := 0; j < len(pairs); j += 2 {

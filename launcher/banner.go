@@ -75,7 +75,11 @@ func formatBanner(b bannerInfo) string {
 		if hasOption(b.ShardArgs, "maxmemory") {
 			w.WriteString("  memory:    maxmemory as given after --\n")
 		} else {
-			fmt.Fprintf(&w, "  memory:    maxmemory %s per shard (noeviction: writes refused past it)\n", numa.FormatBytes(p.Shards[0].MemCap))
+			policy := "noeviction: writes refused past it; -- --maxmemory-policy allkeys-lru to evict"
+			if hasOption(b.ShardArgs, "maxmemory-policy") {
+				policy = "maxmemory-policy as given after --"
+			}
+			fmt.Fprintf(&w, "  memory:    maxmemory %s per shard (%s)\n", numa.FormatBytes(p.Shards[0].MemCap), policy)
 		}
 	}
 	if b.Profile != "" {

@@ -76,7 +76,7 @@ func TestBanner(t *testing.T) {
 	capped.Shards = []numa.ShardPlan{plan.Shards[0], plan.Shards[1]}
 	capped.Shards[0].MemCap, capped.Shards[1].MemCap = 25<<30, 25<<30
 	info := bannerInfo{Plan: &capped, Shards: shards, Bind: "127.0.0.1", AnnounceIP: "127.0.0.1"}
-	if got := formatBanner(info); !strings.Contains(got, "  memory:    maxmemory 25.0 GiB per shard (noeviction: writes refused past it)\n") {
+	if got := formatBanner(info); !strings.Contains(got, "  memory:    maxmemory 25.0 GiB per shard (noeviction: writes refused past it; -- --maxmemory-policy allkeys-lru to evict)\n") {
 		t.Errorf("no memory line in\n%s", got)
 	}
 	info.ShardArgs = []string{"--MaxMemory", "1gb"}

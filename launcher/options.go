@@ -185,7 +185,7 @@ var flagSpecs = []flagSpec{
 			p.CPUs = cpus
 			return nil
 		}),
-	planFlag("shard-memory", "SIZE", "each shard's maxmemory, as 8gb or 512mb (default: 80% of its NUMA node's memory shared by the node's shards)",
+	planFlag("shard-memory", "SIZE", "each shard's maxmemory, as 8gb or 512mb (default: 80% of its NUMA node's memory shared by the node's shards); past it a shard refuses writes (maxmemory-policy noeviction, Redis's default) unless given another policy after --, such as allkeys-lru",
 		func(p *numa.PlanOptions, v string) error {
 			n, ok := engine.ParseMemory(v)
 			if !ok || n == 0 || n > math.MaxInt64 {

@@ -28,7 +28,7 @@
 // time with no dependence on the number of keys; calls that may allocate
 // say so. No call does work proportional to the number of keys: resizes
 // are incremental, scans and sampling are bounded per call (Scan,
-// ScanBuckets, ScanVolatile, Sample, Random), and Clear drops everything
+// ScanBuckets, ScanVolatile, Sample, SampleVolatile, Random), and Clear drops everything
 // in O(1), leaving the memory to the GC. Rehash is the idle-time hook: it
 // advances a resize, starts a shrink the deletes made due, and releases
 // empty pages.

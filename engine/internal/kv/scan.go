@@ -171,6 +171,76 @@ func (s *Store) Sample(rnd uint64, dst []Ref) int {
 	return n
 }
 
+// SampleVolatile is Sample restricted to keys with an expire time (for
+// the volatile eviction policies): it walks consecutive buckets from a
+// random one (seeded by rnd), jumping elsewhere after long runs without
+// such keys, and returns how many it put in dst. It returns 0 only when
+// no key has an expire time, or when they are so sparse that the walk's
+// budget found none: 16*len(dst)+64 buckets, then up to 4096 more from
+// random places (the whole table when it is no bigger). No allocation.
+func (s *Store) SampleVolatile(rnd uint64, dst []Ref) int {
+	if s.volatile == 0 || len(dst) == 0 {
+		return 0
+	}
+	st := rnd
+	mask := s.t[0].mask
+	if s.rehashing {
+		mask = max(mask, s.t[1].mask)
+	}
+	j := splitmix(&st) & mask
+	n, empty := 0, 0
+	steps := min(volatileScanBuckets*len(dst)+64, int(min(mask, 1<<30))+1)
+	for step := 0; step < steps && n < len(dst); step++ {
+		before := n
+		n = s.sampleAtVolatile(j, dst, n)
+		if n == before {
+			empty++
+		} else {
+			empty = 0
+		}
+		if empty >= 5 && empty > len(dst) {
+			j = splitmix(&st) & mask
+			empty = 0
+		} else {
+			j = (j + 1) & mask
+		}
+	}
+	if n == 0 {
+		if mask < randFallback {
+			for k := uint64(0); k <= mask && n == 0; k++ {
+				n = s.sampleAtVolatile((j+k)&mask, dst, n)
+			}
+		} else {
+			for k := 0; k < randFallback && n == 0; k++ {
+				n = s.sampleAtVolatile(splitmix(&st)&mask, dst, n)
+			}
+		}
+	}
+	return n
+}
+
+// sampleAtVolatile is sampleAt keeping only keys with an expire time.
+func (s *Store) sampleAtVolatile(j uint64, sample []Ref, n int) int {
+	t0 := &s.t[0]
+	if j <= t0.mask && (!s.rehashing || j >= s.rehashIdx) {
+		n = s.sampleChainVolatile(t0.head(j), sample, n)
+	}
+	if s.rehashing && j <= s.t[1].mask {
+		n = s.sampleChainVolatile(s.t[1].head(j), sample, n)
+	}
+	return n
+}
+
+func (s *Store) sampleChainVolatile(id uint32, sample []Ref, n int) int {
+	for ; id != 0 && n < len(sample); id = s.ents.segs[id>>segShift][id&segMask].next {
+		if s.ents.segs[id>>segShift][id&segMask].expire != NoExpire {
+			sample[n] = Ref(id)
+			n++
+		}
+	}
+	return n
+}
+
 // sampleAt appends to sample[n:] the keys at position j of both tables
 // (where the position exists and holds keys) and returns the new count.
 func (s *Store) sampleAt(j uint64, sample []Ref, n int) int {

@@ -31,6 +31,11 @@ type Stats struct {
 // for.
 func (s *Store) DataBytes() int64 { return s.recBytes + s.hugeBytes }
 
+// FreeSlotBytes is the bytes of the slab pages' slots that hold no record
+// (Stats' PageBytes less SlotBytes): memory the next records take before
+// any new page is allocated. O(1).
+func (s *Store) FreeSlotBytes() int64 { return s.slab.pageBytes - s.slab.slotBytes }
+
 // Released is how many bytes of its own memory (slab pages, huge values'
 // buffers, and everything Clear dropped) the store has let go of to the
 // garbage collector over its life. Objects' own memory is not counted:
