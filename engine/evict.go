@@ -199,6 +199,8 @@ func (s *Shard) performEvictions() int {
 		return evictFail
 	}
 	start := nanotime()
+	lat := s.latencyStart()
+	defer s.latencyEnd(eventEvictionCycle, lat)
 	limit := evictionTimeLimitNs(s.Config.MaxmemoryEvictionTenacity)
 	n := 0
 	for s.usedMemory() > s.Config.Maxmemory {
@@ -319,7 +321,9 @@ func (s *Shard) evictKey(r kv.Ref) {
 	if s.db.IsObject(r) {
 		obj = int64(objectUsage(s.db.Obj(r), 1))
 	}
+	lat := s.latencyStart()
 	s.db.Delete(r)
+	s.latencyEnd(eventEvictionDel, lat)
 	s.mem.evictedObj += obj // lazyfree.go counts it too (dropped)
 	s.Stats.EvictedKeys++
 	if s.isSignalled(ev.key) { // WATCH and client-side caching (tracking.go)

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 // evictTest is a strTest filled with n string keys of 1 kB ("k0" ...),
@@ -362,5 +363,28 @@ func TestEvictPausedAndTracked(t *testing.T) {
 	}
 	if got := strings.Count(string(tc.Out), "invalidate"); int64(got) != n {
 		t.Fatalf("%d keys evicted, %d invalidations: %q", n, got, tc.Out)
+	}
+}
+
+// TestEvictLatencyEvents: an eviction round that takes the latency
+// monitor's threshold or more is an "eviction-cycle" event.
+func TestEvictLatencyEvents(t *testing.T) {
+	et := newEvictTest(t, "allkeys-random", 40000)
+	et.do("CONFIG SET latency-monitor-threshold 1")
+	et.limit(30000 * et.perKey())
+	start := time.Now()
+	et.exec("GET", et.key(0))
+	took := time.Since(start)
+	if et.s.Stats.EvictedKeys < 20000 {
+		t.Fatalf("%d keys evicted", et.s.Stats.EvictedKeys)
+	}
+	if took < 2*time.Millisecond {
+		t.Skipf("evicting %d keys took %v, under the threshold", et.s.Stats.EvictedKeys, took)
+	}
+	if out := et.do("LATENCY LATEST"); !strings.Contains(out, `"eviction-cycle"`) {
+		t.Fatalf("LATENCY LATEST after an eviction of %v: %s", took, out)
+	}
+	if out := et.do("LATENCY DOCTOR"); !strings.Contains(out, "forcing the server to block trying to evict keys") {
+		t.Fatalf("LATENCY DOCTOR: %s", out)
 	}
 }

@@ -42,10 +42,11 @@ import (
 // "aof-write-active-child" while a rewrite runs, "aof-write-alone"), the
 // fdatasync the loop makes itself with appendfsync always (epoll's, and
 // the last one at shutdown: "aof-fsync-always"), and the active expiry
-// cycle ("expire-cycle"). Writes and fsyncs that io_uring runs without
-// the loop waiting are no latency of the loop and are not sampled; Shoal
-// evicts no keys, so it has no eviction events, and it does not time the
-// serving of a blocked client (Redis's "command-unblocking").
+// cycle ("expire-cycle"), and eviction: a whole round of it before a
+// command or in the cron ("eviction-cycle") and each key's deletion
+// ("eviction-del"). Writes and fsyncs that io_uring runs without the loop
+// waiting are no latency of the loop and are not sampled, and the serving
+// of a blocked client is not timed (Redis's "command-unblocking").
 //
 // Ownership: the shard's loop, as everything of the shard.
 
@@ -59,6 +60,8 @@ const (
 	eventAOFAlone       = "aof-write-alone"
 	eventAOFSyncAlways  = "aof-fsync-always"
 	eventExpireCycle    = "expire-cycle"
+	eventEvictionCycle  = "eviction-cycle"
+	eventEvictionDel    = "eviction-del"
 )
 
 // latencyHistoryLen is the samples kept per event class (Redis's
@@ -649,6 +652,7 @@ const (
 	adviseRelaxFsync
 	adviseHz
 	adviseLargeObjects
+	adviseMassEviction
 	adviseDisableTHP
 	adviceKinds
 )
@@ -698,6 +702,10 @@ func (s *Shard) latencyReport() string {
 			give(adviseRelaxFsync)
 		case eventExpireCycle:
 			give(adviseHz, adviseLargeObjects)
+		case eventEvictionDel:
+			give(adviseLargeObjects)
+		case eventEvictionCycle:
+			give(adviseMassEviction)
 		}
 		b.WriteByte('\n')
 	}
@@ -777,6 +785,8 @@ func adviceText(k int, thr int64) string {
 		return "- In order to make the Redis keys expiring process more incremental, try to set the 'hz' configuration parameter to 100 using 'CONFIG SET hz 100'.\n"
 	case adviseLargeObjects:
 		return "- Deleting, expiring or evicting (because of maxmemory policy) large objects is a blocking operation. If you have very large objects that are often deleted, expired, or evicted, try to fragment those objects into multiple smaller objects.\n"
+	case adviseMassEviction:
+		return "- Sudden changes to the 'maxmemory' setting via 'CONFIG SET', or allocation of large objects via sets or sorted sets intersections, STORE option of SORT, Redis Cluster large keys migrations (RESTORE command), may create sudden memory pressure forcing the server to block trying to evict keys. \n"
 	case adviseDisableTHP:
 		return "- I detected a non zero amount of anonymous huge pages used by your process. This creates very serious latency events in different conditions, especially when Redis is persisting on disk. To disable THP support use the command 'echo never > /sys/kernel/mm/transparent_hugepage/enabled', make sure to also add it into /etc/rc.local so that the command will be executed again after a reboot. Note that even if you have already disabled THP, you still need to restart the Redis process to get rid of the huge pages already created.\n"
 	}
