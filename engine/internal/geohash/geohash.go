@@ -164,10 +164,28 @@ func (a Area) Centre() (lon, lat float64) {
 }
 
 // DecodeScore is the point a stored score stands for: the centre of its
-// cell. A score is read as Redis reads it, truncated to an integer.
+// cell. A score is read as Redis reads it, truncated to an integer
+// (scoreBits).
 func DecodeScore(score float64) (lon, lat float64) {
-	a, _ := Decode(LonRange, LatRange, Bits{Bits: uint64(score), Step: StepMax})
+	a, _ := Decode(LonRange, LatRange, Bits{Bits: scoreBits(score), Step: StepMax})
 	return a.Centre()
+}
+
+// scoreBits is a score converted to 64 bits as Redis's C cast does on
+// x86-64: a negative score in the int64 range wraps round (-7 is
+// 2^64-7), a lower one is 2^63, one of 2^64 or more is 0. Go leaves such
+// conversions to the machine (arm64 saturates), so they are spelled out:
+// a geo set holding a foreign score decodes the same everywhere.
+func scoreBits(score float64) uint64 {
+	switch {
+	case score >= 1<<64:
+		return 0
+	case score >= 0:
+		return uint64(score)
+	case score >= -(1 << 63):
+		return uint64(int64(score))
+	}
+	return 1 << 63
 }
 
 // moveX moves b one cell east (d > 0) or west, wrapping around.

@@ -194,3 +194,20 @@ func TestCellsCover(t *testing.T) {
 		}
 	}
 }
+
+// TestScoreBits: scores convert as Redis's cast does on x86-64, whatever
+// the machine.
+func TestScoreBits(t *testing.T) {
+	for _, tc := range []struct {
+		score float64
+		want  uint64
+	}{
+		{0, 0}, {1.5, 1}, {3393034985994133, 3393034985994133},
+		{-7, 1<<64 - 7}, {-0.5, 0}, {-(1 << 63), 1 << 63},
+		{-1e30, 1 << 63}, {1e30, 0}, {1 << 64, 0}, {1 << 63, 1 << 63},
+	} {
+		if got := scoreBits(tc.score); got != tc.want {
+			t.Errorf("scoreBits(%v) = %#x, want %#x", tc.score, got, tc.want)
+		}
+	}
+}
