@@ -134,41 +134,7 @@ func (s *Store) Sample(rnd uint64, dst []Ref) int {
 	if s.count == 0 || len(dst) == 0 {
 		return 0
 	}
-	st := rnd
-	mask := s.t[0].mask
-	if s.rehashing {
-		mask = max(mask, s.t[1].mask)
-	}
-	j := splitmix(&st) & mask
-	n, empty := 0, 0
-	steps := min(10*len(dst), int(min(mask, 1<<30))+1) // a small table once round
-	for step := 0; step < steps && n < len(dst); step++ {
-		before := n
-		n = s.sampleAt(j, dst, n)
-		if n == before {
-			empty++
-		} else {
-			empty = 0
-		}
-		if empty >= 5 && empty > len(dst) {
-			j = splitmix(&st) & mask
-			empty = 0
-		} else {
-			j = (j + 1) & mask
-		}
-	}
-	if n == 0 {
-		if mask < randFallback {
-			for k := uint64(0); k <= mask && n == 0; k++ {
-				n = s.sampleAt((j+k)&mask, dst, n)
-			}
-		} else {
-			for k := 0; k < randFallback && n == 0; k++ {
-				n = s.sampleAt(splitmix(&st)&mask, dst, n)
-			}
-		}
-	}
-	return n
+	return s.sampleWalk(rnd, dst, 10*len(dst), false)
 }
 
 // SampleVolatile is Sample restricted to keys with an expire time (for
@@ -182,6 +148,13 @@ func (s *Store) SampleVolatile(rnd uint64, dst []Ref) int {
 	if s.volatile == 0 || len(dst) == 0 {
 		return 0
 	}
+	return s.sampleWalk(rnd, dst, volatileScanBuckets*len(dst)+64, true)
+}
+
+// sampleWalk is Sample's and SampleVolatile's walk over at most steps
+// buckets (then the fallback), keeping only keys with an expire time when
+// volatile.
+func (s *Store) sampleWalk(rnd uint64, dst []Ref, steps int, volatile bool) int {
 	st := rnd
 	mask := s.t[0].mask
 	if s.rehashing {
@@ -189,10 +162,10 @@ func (s *Store) SampleVolatile(rnd uint64, dst []Ref) int {
 	}
 	j := splitmix(&st) & mask
 	n, empty := 0, 0
-	steps := min(volatileScanBuckets*len(dst)+64, int(min(mask, 1<<30))+1)
+	steps = min(steps, int(min(mask, 1<<30))+1) // a small table once round
 	for step := 0; step < steps && n < len(dst); step++ {
 		before := n
-		n = s.sampleAtVolatile(j, dst, n)
+		n = s.sampleAt(j, dst, n, volatile)
 		if n == before {
 			empty++
 		} else {
@@ -208,56 +181,37 @@ func (s *Store) SampleVolatile(rnd uint64, dst []Ref) int {
 	if n == 0 {
 		if mask < randFallback {
 			for k := uint64(0); k <= mask && n == 0; k++ {
-				n = s.sampleAtVolatile((j+k)&mask, dst, n)
+				n = s.sampleAt((j+k)&mask, dst, n, volatile)
 			}
 		} else {
 			for k := 0; k < randFallback && n == 0; k++ {
-				n = s.sampleAtVolatile(splitmix(&st)&mask, dst, n)
+				n = s.sampleAt(splitmix(&st)&mask, dst, n, volatile)
 			}
-		}
-	}
-	return n
-}
-
-// sampleAtVolatile is sampleAt keeping only keys with an expire time.
-func (s *Store) sampleAtVolatile(j uint64, sample []Ref, n int) int {
-	t0 := &s.t[0]
-	if j <= t0.mask && (!s.rehashing || j >= s.rehashIdx) {
-		n = s.sampleChainVolatile(t0.head(j), sample, n)
-	}
-	if s.rehashing && j <= s.t[1].mask {
-		n = s.sampleChainVolatile(s.t[1].head(j), sample, n)
-	}
-	return n
-}
-
-func (s *Store) sampleChainVolatile(id uint32, sample []Ref, n int) int {
-	for ; id != 0 && n < len(sample); id = s.ents.segs[id>>segShift][id&segMask].next {
-		if s.ents.segs[id>>segShift][id&segMask].expire != NoExpire {
-			sample[n] = Ref(id)
-			n++
 		}
 	}
 	return n
 }
 
 // sampleAt appends to sample[n:] the keys at position j of both tables
-// (where the position exists and holds keys) and returns the new count.
-func (s *Store) sampleAt(j uint64, sample []Ref, n int) int {
+// (where the position exists and holds keys; only those with an expire
+// time when volatile) and returns the new count.
+func (s *Store) sampleAt(j uint64, sample []Ref, n int, volatile bool) int {
 	t0 := &s.t[0]
 	if j <= t0.mask && (!s.rehashing || j >= s.rehashIdx) {
-		n = s.sampleChain(t0.head(j), sample, n)
+		n = s.sampleChain(t0.head(j), sample, n, volatile)
 	}
 	if s.rehashing && j <= s.t[1].mask {
-		n = s.sampleChain(s.t[1].head(j), sample, n)
+		n = s.sampleChain(s.t[1].head(j), sample, n, volatile)
 	}
 	return n
 }
 
-func (s *Store) sampleChain(id uint32, sample []Ref, n int) int {
+func (s *Store) sampleChain(id uint32, sample []Ref, n int, volatile bool) int {
 	for ; id != 0 && n < len(sample); id = s.ents.segs[id>>segShift][id&segMask].next {
-		sample[n] = Ref(id)
-		n++
+		if !volatile || s.ents.segs[id>>segShift][id&segMask].expire != NoExpire {
+			sample[n] = Ref(id)
+			n++
+		}
 	}
 	return n
 }

@@ -252,3 +252,40 @@ func TestSample(t *testing.T) {
 		t.Fatalf("Sample into 5 found %d", n)
 	}
 }
+
+// TestSampleVolatile: only keys with an expire time, none when no key has
+// one, and the few there are found among many without (in a table small
+// enough for the fallback to cover it whole).
+func TestSampleVolatile(t *testing.T) {
+	s := New()
+	dst := make([]Ref, 5)
+	if n := s.SampleVolatile(1, dst); n != 0 {
+		t.Fatalf("empty store: %d", n)
+	}
+	for i := range 2000 {
+		s.InsertString([]byte(fmt.Sprintf("k%d", i)), []byte("v"), 0, NoExpire)
+	}
+	if n := s.SampleVolatile(1, dst); n != 0 {
+		t.Fatalf("no volatile key: %d", n)
+	}
+	want := map[Ref]bool{}
+	for i := range 3 {
+		want[s.InsertString([]byte(fmt.Sprintf("v%d", i)), []byte("v"), 0, 1800000000000)] = true
+	}
+	seen := map[Ref]bool{}
+	for seed := range uint64(200) {
+		n := s.SampleVolatile(seed, dst)
+		if n == 0 {
+			t.Fatalf("seed %d: none of the 3 volatile keys among 2003 found", seed)
+		}
+		for _, r := range dst[:n] {
+			if !want[r] {
+				t.Fatalf("seed %d: sampled %d, which has no expire time", seed, r)
+			}
+			seen[r] = true
+		}
+	}
+	if len(seen) != 3 {
+		t.Fatalf("200 samples found %d of the 3 volatile keys", len(seen))
+	}
+}
