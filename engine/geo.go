@@ -138,18 +138,7 @@ func replyGeoDistance(c *Client, d float64) {
 func appendGeoCoord(dst []byte, f float64) []byte {
 	start := len(dst)
 	dst = strconv.AppendFloat(dst, f, 'f', 17, 64)
-	l := len(dst)
-	for dst[l-1] == '0' {
-		l--
-	}
-	if dst[l-1] == '.' {
-		l--
-	}
-	dst = dst[:l]
-	if l-start == 2 && dst[start] == '-' && dst[start+1] == '0' {
-		dst = append(dst[:start], '0')
-	}
-	return dst
+	return trimDecimals(dst, start)
 }
 
 // replyGeoCoord writes a coordinate: a bulk string in RESP2, a double in

@@ -280,6 +280,13 @@ func appendLongDoubleHuman(dst []byte, x *big.Float) []byte {
 	}
 	start := len(dst)
 	dst = x.Append(dst, 'f', 17)
+	return trimDecimals(dst, start)
+}
+
+// trimDecimals cuts the trailing zeros, and then the point, of the number
+// with decimals written at dst[start:], and writes -0 as 0: the end of
+// Redis's human-readable long double format.
+func trimDecimals(dst []byte, start int) []byte {
 	l := len(dst)
 	for dst[l-1] == '0' {
 		l--
