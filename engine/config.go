@@ -849,7 +849,7 @@ var paramHelp = map[string]string{
 		"its launcher writes the file)",
 
 	// The latency monitor and tracking (latency.go).
-	"latency-monitor-threshold":         "the latency monitor records events (commands, the loop's AOF writes and fsyncs, expiry cycles) of at least this many ms (0: off)",
+	"latency-monitor-threshold":         "the latency monitor records events (commands, the loop's AOF writes and fsyncs, expiry and eviction cycles) of at least this many ms (0: off)",
 	"latency-tracking":                  "keep per-command latency histograms for INFO latencystats and LATENCY HISTOGRAM (yes|no)",
 	"latency-tracking-info-percentiles": "the percentiles INFO latencystats reports",
 }
