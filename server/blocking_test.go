@@ -2,7 +2,6 @@ package server
 
 import (
 	"bytes"
-	"net"
 	"testing"
 	"time"
 )
@@ -15,36 +14,8 @@ func TestBlockingClients(t *testing.T) {
 	for _, io := range backends(t) {
 		t.Run(io, func(t *testing.T) {
 			_, addr := startInProcess(t, io)
-			dial := func() net.Conn {
-				c, err := net.DialTimeout("tcp", addr, 2*time.Second)
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { c.Close() })
-				return c
-			}
-			send := func(c net.Conn, cmds ...[]byte) {
-				if _, err := c.Write(bytes.Join(cmds, nil)); err != nil {
-					t.Fatal(err)
-				}
-			}
-			// expect reads exactly want within d; nothing at all when
-			// want is empty.
-			expect := func(c net.Conn, want string, d time.Duration) {
-				t.Helper()
-				buf := make([]byte, 0, len(want)+64)
-				c.SetReadDeadline(time.Now().Add(d))
-				for len(buf) < len(want) || want == "" {
-					n, err := c.Read(buf[len(buf):cap(buf)])
-					buf = buf[:len(buf)+n]
-					if err != nil {
-						break
-					}
-				}
-				if string(buf) != want {
-					t.Fatalf("got %q, want %q", buf, want)
-				}
-			}
+			st := sockTest{t, addr}
+			dial, send, expect := st.dial, st.send, st.expect
 			a, b := dial(), dial()
 			send(a, command("BLPOP", "q", "0"), command("PING"), command("RPUSH", "after", "1"))
 			expect(a, "", 200*time.Millisecond) // blocked, and PING held

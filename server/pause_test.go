@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"net"
 	"strings"
 	"testing"
@@ -17,34 +16,8 @@ func TestClientPause(t *testing.T) {
 	for _, io := range backends(t) {
 		t.Run(io, func(t *testing.T) {
 			_, addr := startInProcess(t, io)
-			dial := func() net.Conn {
-				c, err := net.DialTimeout("tcp", addr, 2*time.Second)
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { c.Close() })
-				return c
-			}
-			send := func(c net.Conn, cmds ...[]byte) {
-				if _, err := c.Write(bytes.Join(cmds, nil)); err != nil {
-					t.Fatal(err)
-				}
-			}
-			expect := func(c net.Conn, want string, d time.Duration) {
-				t.Helper()
-				buf := make([]byte, 0, len(want)+64)
-				c.SetReadDeadline(time.Now().Add(d))
-				for len(buf) < len(want) || want == "" {
-					n, err := c.Read(buf[len(buf):cap(buf)])
-					buf = buf[:len(buf)+n]
-					if err != nil {
-						break
-					}
-				}
-				if string(buf) != want {
-					t.Fatalf("got %q, want %q", buf, want)
-				}
-			}
+			st := sockTest{t, addr}
+			dial, send, expect := st.dial, st.send, st.expect
 			// query sends one command from admin and returns its bulk
 			// reply's text.
 			query := func(c net.Conn, cmd []byte) string {
