@@ -191,7 +191,6 @@ func (s *Shard) blockClientOn(c *Client, argv [][]byte, first, last int, deadlin
 		b.keys = append(b.keys, key)
 	}
 	c.blk = b
-	s.slowlogWatch() // call notes the time it took in b.usec
 	s.block.clients = append(s.block.clients, c)
 	if deadline != 0 {
 		s.block.timeouts++
@@ -413,6 +412,11 @@ func (b *blockedOn) timedOut(c *Client) {
 	}
 	c.NullArray()
 }
+
+// blockedByCall says whether the command call just ran blocked c (inside
+// EXEC nothing blocks: execCmd answers such a command at once), so that
+// its time is kept in blockedOn.usec and counted when the wait ends.
+func (c *Client) blockedByCall() bool { return c.blk != nil && !c.inMulti() }
 
 // dropBlocked forgets a blocked client that disconnected, or one held by
 // a pause (pause.go).

@@ -148,16 +148,15 @@ func init() {
 
 // commandLatency takes the run time call measured for cmd (us, whole
 // microseconds): a latency monitor sample when it reaches the threshold,
-// and the command's histogram, or, when the command blocked c, c's wait
-// to be recorded when it ends. Per command: a few tests and an increment;
+// and the command's histogram, unless the command blocked c (its first
+// run, in blockedOn.usec, is recorded when the wait ends). Per command: a few tests and an increment;
 // no allocation once cmd has its histogram.
 func (s *Shard) commandLatency(c *Client, cmd *Command, us int64) {
 	cfg := s.Config
 	if cfg.LatencyMonitorThreshold != 0 && us/1000 >= cfg.LatencyMonitorThreshold {
 		s.commandEvent(cmd, us/1000)
 	}
-	if c.blk != nil {
-		c.blk.usec = us
+	if c.blockedByCall() { // recorded when it ends (unblockedLatency)
 		return
 	}
 	if cfg.LatencyTracking {

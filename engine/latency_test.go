@@ -445,3 +445,15 @@ func BenchmarkCommandLatency(b *testing.B) {
 		us ^= 3
 	}
 }
+
+// TestLatencyBlockingInExec: a blocking command inside EXEC does not
+// block, so its run is recorded at once, as any command's.
+func TestLatencyBlockingInExec(t *testing.T) {
+	bt := newBlockTest(t)
+	bt.do("a", "MULTI")
+	bt.do("a", "BLPOP nokey 0")
+	bt.expect("EXEC", bt.do("a", "EXEC"), "[(nil-array)]")
+	if out := bt.do("a", "LATENCY HISTOGRAM blpop"); !strings.Contains(out, `"calls" :1`) {
+		t.Fatalf("LATENCY HISTOGRAM blpop after BLPOP inside EXEC: %s", out)
+	}
+}

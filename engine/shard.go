@@ -375,6 +375,9 @@ func (s *Shard) call(c *Client, cmd *Command, argv [][]byte) {
 		us := (nanotime() - start) / 1000
 		cmd.calls++
 		cmd.usec += us
+		if c.blockedByCall() {
+			c.blk.usec = us // for the slow log and the latency histograms when the wait ends
+		}
 		s.commandLatency(c, cmd, us)
 		if us >= s.slow.trigger { // false for most commands: slowlog.go
 			s.afterCall(c, cmd, argv, us)

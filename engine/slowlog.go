@@ -40,8 +40,9 @@ import (
 // allocation. trigger is the threshold while the log is on and within its
 // limit, MaxInt64 while it is off, and MinInt64 when the end of the
 // running command must be looked at whatever its duration: the log holds
-// more entries than its limit, the command blocked its client or redacted
-// an argument. afterCall does what Redis's call does then and sets
+// more entries than its limit, or the command redacted an argument (a
+// command that blocked its client is logged when the wait ends, with
+// the time call kept in blockedOn.usec). afterCall does what Redis's call does then and sets
 // trigger again. Logging an entry allocates twice (a copy of the
 // arguments and their headers): the arguments alias the connection's
 // input buffer.
@@ -148,7 +149,7 @@ func (s *Shard) slowlogConfigured() {
 }
 
 // slowlogWatch makes call look at the end of the running command whatever
-// its duration (a blocking command that blocked, a redaction).
+// its duration (a redaction).
 func (s *Shard) slowlogWatch() { s.slow.trigger = math.MinInt64 }
 
 // redactArg has argument j of the running command (argv, as call was
@@ -174,10 +175,7 @@ func (s *Shard) afterCall(c *Client, cmd *Command, argv [][]byte, usec int64) {
 		}
 		s.slow.redact, s.slow.redactArgv = 0, nil
 	}
-	if c.blk != nil && !c.inMulti() {
-		// Blocked: logged when served (retry) or unblocked.
-		c.blk.usec = usec
-	} else {
+	if !c.blockedByCall() { // a blocked command is logged when served or unblocked
 		s.slowlogPush(c, cmd, argv, redact, usec)
 	}
 	s.slowlogConfigured()
