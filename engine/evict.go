@@ -317,14 +317,11 @@ func (s *Shard) poolInsert(r kv.Ref, score uint64) {
 func (s *Shard) evictKey(r kv.Ref) {
 	ev := &s.evict
 	ev.key = append(ev.key[:0], s.db.Key(r)...)
-	obj := int64(0)
-	if s.db.IsObject(r) {
-		obj = int64(objectUsage(s.db.Obj(r), 1))
-	}
+	freed := s.lazy.freed
 	lat := s.latencyStart()
 	s.db.Delete(r)
 	s.latencyEnd(eventEvictionDel, lat)
-	s.mem.evictedObj += obj // lazyfree.go counts it too (dropped)
+	s.mem.evictedObj += s.lazy.freed - freed // what dropped (lazyfree.go) counted for its object, if any
 	s.Stats.EvictedKeys++
 	if s.isSignalled(ev.key) { // WATCH and client-side caching (tracking.go)
 		s.touchKey(ev.key)
