@@ -188,34 +188,33 @@ func scoreBits(score float64) uint64 {
 	return 1 << 63
 }
 
+// The interleaved bits of a cell: longitude in the odd positions,
+// latitude in the even ones.
+const (
+	lonBits = 0xaaaaaaaaaaaaaaaa
+	latBits = 0x5555555555555555
+)
+
 // moveX moves b one cell east (d > 0) or west, wrapping around.
-func moveX(b *Bits, d int) {
-	x := b.Bits & 0xaaaaaaaaaaaaaaaa
-	y := b.Bits & 0x5555555555555555
-	zz := uint64(0x5555555555555555) >> (64 - 2*uint(b.Step))
-	if d > 0 {
-		x += zz + 1
-	} else {
-		x |= zz
-		x -= zz + 1
-	}
-	x &= 0xaaaaaaaaaaaaaaaa >> (64 - 2*uint(b.Step))
-	b.Bits = x | y
-}
+func moveX(b *Bits, d int) { move(b, d, lonBits) }
 
 // moveY moves b one cell north (d > 0) or south, wrapping around.
-func moveY(b *Bits, d int) {
-	x := b.Bits & 0xaaaaaaaaaaaaaaaa
-	y := b.Bits & 0x5555555555555555
-	zz := uint64(0xaaaaaaaaaaaaaaaa) >> (64 - 2*uint(b.Step))
+func moveY(b *Bits, d int) { move(b, d, latBits) }
+
+// move adds d (+1 or -1) to the coordinate whose bits are lane, the
+// other coordinate's bits forming the carry chain's gaps.
+func move(b *Bits, d int, lane uint64) {
+	v := b.Bits & lane
+	other := b.Bits &^ lane
+	zz := ^lane >> (64 - 2*uint(b.Step))
 	if d > 0 {
-		y += zz + 1
+		v += zz + 1
 	} else {
-		y |= zz
-		y -= zz + 1
+		v |= zz
+		v -= zz + 1
 	}
-	y &= 0x5555555555555555 >> (64 - 2*uint(b.Step))
-	b.Bits = x | y
+	v &= lane >> (64 - 2*uint(b.Step))
+	b.Bits = v | other
 }
 
 // Neighbours are the eight cells around one, of its step.
