@@ -357,7 +357,9 @@ func TestLatencyAOFAndExpireEvents(t *testing.T) {
 	s.aofWriteLatency(nanotime()) // under the threshold
 	var names []string
 	for _, ev := range s.lat.events {
-		names = append(names, ev.name)
+		if ev.name != eventCommand { // CONFIG SET itself may take past 1 ms on a slow host
+			names = append(names, ev.name)
+		}
 	}
 	want := "aof-write-alone aof-write aof-write-pending-fsync aof-write-active-child aof-fsync-always"
 	if got := strings.Join(names, " "); got != want {
