@@ -203,6 +203,34 @@ func (cmd *Command) hasKeys() bool { return len(cmd.Keys) > 0 || cmd.GetKeys != 
 // own error, as in Redis. No allocation for commands whose key specs hold
 // at most 4 ranges (every command Redis has).
 func (s *Shard) routeHere(c *Client, cmd *Command, argv [][]byte) bool {
+	slot, code := s.querySlot(cmd, argv)
+	switch code {
+	case routeLocal:
+		return true
+	case routeUnbound:
+		c.Error(errSlotUnbound)
+	case routeCrossSlot:
+		c.Error(errCrossSlot)
+	case routeDown:
+		c.Error(errClusterDown)
+	default:
+		s.replyMoved(c, uint16(slot), s.cluster.conf.Owner(uint16(slot)))
+	}
+	return false
+}
+
+// Where a command's keys are, as querySlot finds it.
+const (
+	routeLocal     = iota // this node serves them (or there are none)
+	routeUnbound          // the slot is served by no node
+	routeCrossSlot        // the keys hash to more than one slot
+	routeDown             // the cluster is down
+	routeMoved            // another node serves the slot
+)
+
+// querySlot finds the slot of cmd's keys (-1 when it has none) and
+// whether this node serves it, as Redis's getNodeByQuery.
+func (s *Shard) querySlot(cmd *Command, argv [][]byte) (int, int) {
 	var buf [4]keyRange
 	ranges, ok := cmd.keyRanges(argv, buf[:0])
 	if cmd.byGetKeys { // keys only GetKeys finds
@@ -213,7 +241,7 @@ func (s *Shard) routeHere(c *Client, cmd *Command, argv [][]byte) bool {
 		}
 	}
 	if !ok {
-		return true
+		return -1, routeLocal
 	}
 	cs := s.cluster
 	slot := -1
@@ -225,12 +253,10 @@ func (s *Shard) routeHere(c *Client, cmd *Command, argv [][]byte) bool {
 			case slot < 0:
 				slot = ks
 				if owner = cs.conf.Owner(uint16(slot)); owner == nil {
-					c.Error(errSlotUnbound)
-					return false
+					return slot, routeUnbound
 				}
 			case ks != slot:
-				c.Error(errCrossSlot)
-				return false
+				return slot, routeCrossSlot
 			}
 		}
 	}
@@ -239,13 +265,11 @@ func (s *Shard) routeHere(c *Client, cmd *Command, argv [][]byte) bool {
 	shardPubsub := cmd.Flags&FlagPubsub != 0
 	switch {
 	case slot < 0 || owner == cs.myself && (cs.ok || shardPubsub):
-		return true
+		return slot, routeLocal
 	case !cs.ok && !shardPubsub:
-		c.Error(errClusterDown)
-	default:
-		s.replyMoved(c, uint16(slot), owner)
+		return slot, routeDown
 	}
-	return false
+	return slot, routeMoved
 }
 
 // replyMoved writes "-MOVED slot ip:port", as Redis writes it (the ip

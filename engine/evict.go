@@ -158,7 +158,8 @@ func evictionTimeLimitNs(tenacity int) int64 {
 // left to evict, a denyoom command, or inside MULTI any command but EXEC,
 // DISCARD, QUIT and RESET. Only called with maxmemory set.
 func (s *Shard) oomRejects(c *Client, cmd *Command) bool {
-	if s.performEvictions() != evictFail {
+	s.preOOM = s.performEvictions() == evictFail
+	if !s.preOOM {
 		return false
 	}
 	if cmd.Flags&FlagDenyOOM != 0 {

@@ -414,14 +414,7 @@ func execCmd(s *Shard, c *Client, argv [][]byte) {
 		qargv := tx.queuedArgv(q)
 		s.run(c, q.cmd, qargv)
 		if c.blk != nil {
-			// It found nothing and would block: inside EXEC it may
-			// not, and answers as if it had timed out at once.
-			s.forget(c)
-			if q.cmd.Name == "blmove" || q.cmd.Name == "brpoplpush" {
-				c.Null()
-			} else {
-				c.NullArray()
-			}
+			s.noBlocking(c, q.cmd)
 		}
 		if q.cmd.Flags&FlagWrite != 0 && len(s.block.waiting) > 0 {
 			s.signalKeys(q.cmd, qargv)
@@ -433,6 +426,17 @@ func execCmd(s *Shard, c *Client, argv [][]byte) {
 		s.afterWrite(execRow, argv) // EXEC names no key: this serves the keys made ready
 	}
 	s.pause.inTx = false // a pause it began now holds expired keys too (pause.go)
+}
+
+// noBlocking answers a blocking command that found nothing where it may
+// not block (inside EXEC or a script) as if it had timed out at once.
+func (s *Shard) noBlocking(c *Client, cmd *Command) {
+	s.forget(c)
+	if cmd.Name == "blmove" || cmd.Name == "brpoplpush" {
+		c.Null()
+	} else {
+		c.NullArray()
+	}
 }
 
 // run calls cmd, noting the watched keys it changed (see the file's

@@ -102,6 +102,11 @@ type Shard struct {
 	rwStat     rewriteStats  // AOF rewrites (aofrewrite.go)
 	debug      debugState    // DEBUG's switches (debug.go)
 	slow       slowState     // the slow log (slowlog.go)
+	eval       *evalState    // the Lua state and script cache (eval.go); nil until the first script
+	// preOOM: used memory was over maxmemory (eviction could not bring it
+	// under) when the running command began, as Redis's
+	// pre_command_oom_state. Read by scripts only when maxmemory is set.
+	preOOM bool
 	// errMark is ErrorReplies when the last call began or ended: a command
 	// failed if it grew since. EXEC's queued commands, run by call, move it,
 	// so their errors are theirs, not EXEC's, as in Redis.
