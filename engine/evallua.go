@@ -2,6 +2,7 @@ package engine
 
 import (
 	"math"
+	"runtime/metrics"
 	"strconv"
 	"strings"
 
@@ -25,6 +26,7 @@ type evalState struct {
 	handler *lua.LFunction
 	scripts map[string]*luaScript
 	mem     int64      // bytes of the cached bodies and their names
+	vmBytes int64      // what making the Lua state allocated (INFO used_memory_lua)
 	client  *Client    // the client the scripts' commands run for
 	run     *scriptRun // the running script; nil between scripts
 	rand    uint64     // math.random's 48-bit generator, as Redis's rand.c
@@ -63,7 +65,12 @@ const (
 // evalState returns the shard's Lua state, making it at first use.
 func (s *Shard) evalState() *evalState {
 	if s.eval == nil {
+		allocs := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
+		metrics.Read(allocs)
+		before := allocs[0].Value.Uint64()
 		s.eval = newEvalState(s)
+		metrics.Read(allocs)
+		s.eval.vmBytes = int64(allocs[0].Value.Uint64() - before)
 	}
 	return s.eval
 }

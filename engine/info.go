@@ -297,6 +297,15 @@ func (s *Shard) infoMemory(w *infoWriter) {
 	ks := s.db.Stats()
 	w.kv("used_memory_dataset", ks.LiveBytes)
 	w.kv("total_system_memory", totalSystemMemory())
+	var luaVM, luaScripts, nScripts int64
+	if s.eval != nil {
+		luaVM, luaScripts, nScripts = s.eval.vmBytes, s.eval.mem, int64(len(s.eval.scripts))
+	}
+	w.kv("used_memory_lua", luaVM)
+	w.kv("used_memory_vm_eval", luaVM)
+	w.kv("used_memory_lua_human", humanBytes(uint64(luaVM)))
+	w.kv("used_memory_scripts_eval", luaScripts)
+	w.kv("number_of_cached_scripts", nScripts)
 	w.kv("maxmemory", s.Config.Maxmemory)
 	w.kv("maxmemory_human", humanBytes(uint64(s.Config.Maxmemory)))
 	w.kv("maxmemory_policy", s.Config.MaxmemoryPolicy)

@@ -300,7 +300,11 @@ func memoryStatsCmd(s *Shard, c *Client, argv [][]byte) {
 	kvInt("clients.normal", int64(m.clients))
 	kvInt("cluster.links", 0)
 	kvInt("aof.buffer", 0)
-	kvInt("lua.caches", 0)
+	var luaCaches int64
+	if s.eval != nil {
+		luaCaches = s.eval.mem
+	}
+	kvInt("lua.caches", luaCaches)
 	kvInt("functions.caches", 0)
 	if m.keys > 0 {
 		c.BulkString("db.0")
