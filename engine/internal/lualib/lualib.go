@@ -9,8 +9,7 @@
 // Open installs all four as globals. A *lua.LState, and therefore everything
 // this package installs into it (including the cjson configuration that its
 // configuration functions change), is owned by one goroutine at a time, as
-// gopher-lua requires; nothing here is shared between states except the
-// immutable cjson.null sentinel.
+// gopher-lua requires; nothing here is shared between states.
 package lualib
 
 import (
@@ -25,6 +24,7 @@ import (
 // Open installs cjson, struct, cmsgpack and bit as globals of L, in the order
 // Redis loads them.
 func Open(L *lua.LState) {
+	OpenCjson(L)
 	OpenStruct(L)
 	OpenBit(L)
 }
