@@ -26,6 +26,7 @@ import (
 func Open(L *lua.LState) {
 	OpenCjson(L)
 	OpenStruct(L)
+	OpenCmsgpack(L)
 	OpenBit(L)
 }
 
