@@ -553,11 +553,8 @@ func (d *jsonDecoder) invalidNumber() bool {
 }
 
 func (d *jsonDecoder) numberToken(tok *jsonToken) {
-	s := d.data[d.pos:]
-	if i := strings.IndexByte(s, 0); i >= 0 {
-		s = s[:i]
-	}
-	f, n := strtod(s)
+	// No number character is NUL, so strtod stops where C's would.
+	f, n := strtod(d.data[d.pos:])
 	if n == 0 {
 		d.tokenError(tok, "invalid number")
 		return

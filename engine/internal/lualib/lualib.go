@@ -10,6 +10,14 @@
 // this package installs into it (including the cjson configuration that its
 // configuration functions change), is owned by one goroutine at a time, as
 // gopher-lua requires; nothing here is shared between states.
+//
+// Errors are raised as Lua errors with Redis's messages, including the
+// "source:line:" prefix that luaL_error adds when the caller is Lua code. The
+// C libraries may use up to 8000 Lua stack slots (LUAI_MAXCSTACK) and fail
+// with "stack overflow (...)" beyond that; the Go versions count slots to
+// fail at the same points. To return as many values as Redis does (e.g.
+// struct.unpack or cmsgpack.unpack with thousands of results), a state must
+// let gopher-lua's registry grow past that (lua.Options.RegistryMaxSize).
 package lualib
 
 import (
