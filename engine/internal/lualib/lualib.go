@@ -103,7 +103,10 @@ func funcName(L *lua.LState) string {
 	}
 }
 
-// argError is luaL_argerror.
+// argError is luaL_argerror. One difference remains: for a method call
+// (lib:fn()) Lua 5.1 reports "calling 'fn' on bad self" or shifts the
+// argument number down by one; gopher-lua does not record whether a call was
+// a method call, so the plain form is used.
 func argError(L *lua.LState, narg int, msg string) {
 	raise(L, "bad argument #%d to '%s' (%s)", narg, funcName(L), msg)
 }
