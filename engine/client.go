@@ -50,6 +50,7 @@ type Client struct {
 	noEvict  bool
 	readonly bool // READONLY (cluster mode): shown as flag r; a shard has no replicas, so it changes no routing
 	monitor  bool // MONITOR: on the shard's monitors (monitor.go)
+	script   bool // the client scripts call commands through (eval.go)
 
 	shard   *Shard
 	blk     *blockedOn  // what the client waits for in a blocking command (blocking.go); nil when not blocked

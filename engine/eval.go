@@ -168,6 +168,9 @@ func parseShebang(body []byte) (scriptFlags, int, string) {
 		if !ok {
 			return 0, 0, "Unknown lua shebang option: " + string(p)
 		}
+		if v == "" {
+			continue
+		}
 		for _, name := range strings.Split(v, ",") {
 			f := scriptFlags(0)
 			for _, d := range scriptFlagNames {
@@ -240,7 +243,7 @@ func (s *Shard) evalGeneric(c *Client, argv [][]byte, bySHA, ro bool) {
 	} else if sha, sc = s.createScript(c, argv[1]); sc == nil {
 		return
 	}
-	run := scriptRun{caller: c, sha: sha, slot: -1}
+	run := scriptRun{caller: c, sha: sha, slot: -1, cmd: s.cmds.lookup(argv)}
 	if !s.prepareScript(&run, sc.flags, ro) {
 		return
 	}

@@ -2,12 +2,13 @@ package engine
 
 import (
 	"math"
-	"runtime/metrics"
+	"runtime"
 	"strconv"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
 
+	"shoal/engine/internal/lualib"
 	"shoal/internal/rlog"
 	"shoal/resp"
 )
@@ -32,11 +33,17 @@ type evalState struct {
 	rand    uint64     // math.random's 48-bit generator, as Redis's rand.c
 	argv    [][]byte   // redis.call's arguments, reused
 	inCall  bool       // inside redis.call: a nested call is refused
+	// protected are the read-only proxies scripts see in place of the
+	// globals and the libraries (and sealed, what getmetatable shows of
+	// them): rawset and setmetatable refuse them.
+	protected map[*lua.LTable]bool
+	sealed    *lua.LTable
 }
 
 // scriptRun is one script's run, as Redis's scriptRunCtx.
 type scriptRun struct {
 	caller    *Client
+	cmd       *Command // EVAL's row, for its failed calls
 	sha       string
 	slot      int  // the slot of the keys the script declared or first touched; -1 if none yet
 	readOnly  bool // EVAL_RO, or a no-writes script: write commands are refused
@@ -65,12 +72,16 @@ const (
 // evalState returns the shard's Lua state, making it at first use.
 func (s *Shard) evalState() *evalState {
 	if s.eval == nil {
-		allocs := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
-		metrics.Read(allocs)
-		before := allocs[0].Value.Uint64()
+		// What making the state allocates is its size, as far as Go can
+		// tell (gopher-lua keeps no count of its own). ReadMemStats stops
+		// the world briefly; a state is made at the first script and after
+		// SCRIPT FLUSH only.
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		before := ms.TotalAlloc
 		s.eval = newEvalState(s)
-		metrics.Read(allocs)
-		s.eval.vmBytes = int64(allocs[0].Value.Uint64() - before)
+		runtime.ReadMemStats(&ms)
+		s.eval.vmBytes = int64(ms.TotalAlloc - before)
 	}
 	return s.eval
 }
@@ -87,6 +98,7 @@ var luaAllowed = map[string]bool{
 	"rawget": true, "loadstring": true, "ipairs": true, "_VERSION": true,
 	"setfenv": true, "load": true, "error": true, "newproxy": true,
 	"string": true, "math": true, "table": true,
+	"cjson": true, "struct": true, "cmsgpack": true, "bit": true,
 }
 
 func newEvalState(s *Shard) *evalState {
@@ -97,7 +109,7 @@ func newEvalState(s *Shard) *evalState {
 		RegistryMaxSize: 1 << 22,
 	})
 	e := &evalState{s: s, L: L, scripts: map[string]*luaScript{},
-		rand: lrand48Seed(0x1234abcd)}
+		rand: lrand48Seed(0x1234abcd), protected: map[*lua.LTable]bool{}}
 	for _, lib := range []struct {
 		name string
 		open lua.LGFunction
@@ -108,6 +120,7 @@ func newEvalState(s *Shard) *evalState {
 		L.Push(lua.LString(lib.name))
 		L.Call(1, 0)
 	}
+	lualib.Open(L) // cjson, struct, cmsgpack, bit
 	g := L.G.Global
 	var drop []lua.LValue
 	g.ForEach(func(k, _ lua.LValue) {
@@ -121,6 +134,8 @@ func newEvalState(s *Shard) *evalState {
 	g.RawSetString("pcall", L.NewFunction(luaPcall))
 	g.RawSetString("error", L.NewFunction(luaErrorFn))
 	g.RawSetString("tostring", L.NewFunction(luaTostring))
+	g.RawSetString("rawset", L.NewFunction(e.luaRawset))
+	g.RawSetString("setmetatable", L.NewFunction(e.luaSetmetatable))
 	g.RawSetString("gcinfo", L.NewFunction(func(L *lua.LState) int {
 		L.Push(lua.LNumber(0))
 		return 1
@@ -133,9 +148,20 @@ func newEvalState(s *Shard) *evalState {
 
 	// Every library table and the globals are read-only to scripts, as in
 	// Redis: each is replaced by an empty proxy whose reads go to it and
-	// whose writes fail. Reading a global that does not exist fails too.
-	for _, name := range []string{"string", "math", "table", "coroutine", "redis"} {
-		g.RawSetString(name, readOnlyProxy(L, g.RawGetString(name).(*lua.LTable)))
+	// whose writes fail, and whose metatable cannot be read or replaced.
+	// Reading a global that does not exist fails too.
+	e.sealed = L.NewTable()
+	sealedMT := L.NewTable()
+	sealedMT.RawSetString("__newindex", L.NewFunction(raiseReadonly))
+	sealedMT.RawSetString("__metatable", lua.LFalse)
+	L.SetMetatable(e.sealed, sealedMT)
+	e.protected[e.sealed] = true
+	for _, name := range []string{"string", "math", "table", "coroutine", "redis", "cjson", "struct", "cmsgpack", "bit"} {
+		g.RawSetString(name, e.readOnlyProxy(g.RawGetString(name).(*lua.LTable)))
+	}
+	if smt, ok := L.GetMetatable(lua.LString("")).(*lua.LTable); ok {
+		smt.RawSetString("__index", g.RawGetString("string")) // s:rep() through the proxy
+		smt.RawSetString("__metatable", e.sealed)
 	}
 	strict := L.NewTable()
 	strict.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
@@ -143,29 +169,89 @@ func newEvalState(s *Shard) *evalState {
 		return 0
 	}))
 	L.SetMetatable(g, strict)
-	proxy := readOnlyProxy(L, g)
+	proxy := e.readOnlyProxy(g)
 	g.RawSetString("_G", proxy)
 	e.globals = g
 	L.G.Global = proxy
 	L.Env = proxy
 
-	e.client = &Client{ID: 0, shard: s, Addr: "lua"}
+	e.client = &Client{ID: 0, shard: s, Addr: "lua", script: true}
 	return e
 }
 
 // readOnlyProxy returns an empty table that reads from t and refuses
 // writes with Redis's error for read-only tables.
-func readOnlyProxy(L *lua.LState, t *lua.LTable) *lua.LTable {
+func (e *evalState) readOnlyProxy(t *lua.LTable) *lua.LTable {
+	L := e.L
 	p := L.NewTable()
 	mt := L.NewTable()
 	mt.RawSetString("__index", t)
-	mt.RawSetString("__newindex", L.NewFunction(func(L *lua.LState) int {
-		L.RaiseError("Attempt to modify a readonly table")
-		return 0
-	}))
+	mt.RawSetString("__newindex", L.NewFunction(raiseReadonly))
+	mt.RawSetString("__metatable", e.sealed)
 	L.SetMetatable(p, mt)
+	e.protected[p] = true
 	return p
 }
+
+func raiseReadonly(L *lua.LState) int {
+	L.RaiseError("Attempt to modify a readonly table")
+	return 0
+}
+
+// luaRawset is rawset, refused on the read-only tables.
+func (e *evalState) luaRawset(L *lua.LState) int {
+	t := L.CheckTable(1)
+	if e.protected[t] {
+		L.Error(lua.LString("Attempt to modify a readonly table"), 0)
+	}
+	L.RawSet(t, L.CheckAny(2), L.CheckAny(3))
+	L.SetTop(1)
+	return 1
+}
+
+// luaSetmetatable is setmetatable, refused on the read-only tables.
+func (e *evalState) luaSetmetatable(L *lua.LState) int {
+	if t, ok := L.Get(1).(*lua.LTable); ok && e.protected[t] {
+		L.Error(lua.LString("Attempt to modify a readonly table"), 0)
+	}
+	L.CheckTypes(2, lua.LTNil, lua.LTTable)
+	obj := L.Get(1)
+	if obj == lua.LNil {
+		L.RaiseError("cannot set metatable to a nil object.")
+	}
+	if t, ok := obj.(*lua.LTable); ok {
+		if mt, ok := t.Metatable.(*lua.LTable); ok && mt.RawGetString("__metatable") != lua.LNil {
+			L.RaiseError("cannot change a protected metatable")
+		}
+	}
+	L.SetMetatable(obj, L.Get(2))
+	L.SetTop(1)
+	return 1
+}
+
+// checkNumber is luaL_checknumber: a number, or a string that reads as
+// one.
+func checkNumber(L *lua.LState, n int) float64 {
+	switch v := L.Get(n).(type) {
+	case lua.LNumber:
+		return float64(v)
+	case lua.LString:
+		str := strings.TrimSpace(string(v))
+		if f, err := strconv.ParseFloat(str, 64); err == nil {
+			return f
+		}
+		if h, ok := strings.CutPrefix(strings.ToLower(str), "0x"); ok {
+			if u, err := strconv.ParseUint(h, 16, 64); err == nil {
+				return float64(u)
+			}
+		}
+	}
+	L.TypeError(n, lua.LTNumber)
+	return 0
+}
+
+// checkInt is luaL_checkint: checkNumber truncated.
+func checkInt(L *lua.LState, n int) int { return int(luaInt(checkNumber(L, n))) }
 
 // close releases the Lua state.
 func (e *evalState) close() { e.L.Close() }
@@ -192,7 +278,7 @@ func (e *evalState) call(run *scriptRun, fn *lua.LFunction, keys, args [][]byte)
 		if ae, ok := err.(*lua.ApiError); ok {
 			obj = ae.Object
 		}
-		replyScriptError(c, run.sha, obj)
+		replyScriptError(c, run, obj)
 	} else {
 		e.reply(c, run, L.Get(-1), 0)
 	}
@@ -201,7 +287,8 @@ func (e *evalState) call(run *scriptRun, fn *lua.LFunction, keys, args [][]byte)
 
 // replyScriptError writes the error a failed script ends with: its
 // message, and where it was raised.
-func replyScriptError(c *Client, sha string, obj lua.LValue) {
+func replyScriptError(c *Client, run *scriptRun, obj lua.LValue) {
+	sha := run.sha
 	t, ok := obj.(*lua.LTable)
 	if !ok {
 		msg := "execution failure"
@@ -225,6 +312,9 @@ func replyScriptError(c *Client, sha string, obj lua.LValue) {
 	}
 	if t.RawGetString("ignore_error_stats_update") == lua.LTrue {
 		c.errorUncounted(msg)
+		if run.cmd != nil {
+			run.cmd.failed++ // the script failed, though the error was counted where it arose
+		}
 		return
 	}
 	c.Error(msg)
@@ -523,18 +613,13 @@ func formatLuaArg(f float64) []byte {
 // checks; it returns the error that refused it, or "" when it ran (its
 // reply, an error or not, is in sc.Out).
 func (s *Shard) scriptCall(run *scriptRun, sc *Client, argv [][]byte) string {
+	// A refusal counts in INFO errorstats and as the command's rejected
+	// call, not as a failure of the script's own command (errMark).
 	cmd := s.cmds.lookup(argv)
-	if cmd == nil || cmd.Proc == nil {
-		s.countError("ERR")
-		return "Unknown Redis command called from script"
-	}
-	if !cmd.arityOK(len(argv)) {
-		cmd.rejected++
-		s.countError("ERR")
-		return "Wrong number of args calling Redis command from script"
-	}
 	refuse := func(msg string) string {
-		cmd.rejected++
+		if cmd != nil {
+			cmd.rejected++
+		}
 		code := "ERR"
 		if strings.HasPrefix(msg, "-") {
 			code = msg[1:]
@@ -543,7 +628,15 @@ func (s *Shard) scriptCall(run *scriptRun, sc *Client, argv [][]byte) string {
 			}
 		}
 		s.countError(code)
+		s.errMark = s.Stats.ErrorReplies
 		return msg
+	}
+	if cmd == nil || cmd.Proc == nil {
+		cmd = nil
+		return refuse("Unknown Redis command called from script")
+	}
+	if !cmd.arityOK(len(argv)) {
+		return refuse("Wrong number of args calling Redis command from script")
 	}
 	if cmd.Flags&FlagNoScript != 0 {
 		return refuse("This Redis command is not allowed from script")
@@ -724,6 +817,13 @@ func (e *evalState) reply(c *Client, run *scriptRun, v lua.LValue, depth int) {
 		c.Int(luaInt(float64(v)))
 	case *lua.LTable:
 		if m, ok := v.RawGetString("err").(lua.LString); ok {
+			if v.RawGetString("ignore_error_stats_update") == lua.LTrue {
+				c.errorUncounted(string(m))
+				if run.cmd != nil {
+					run.cmd.failed++
+				}
+				return
+			}
 			c.Error(string(m))
 			return
 		}
@@ -931,13 +1031,13 @@ func (e *evalState) mathRandom(L *lua.LState) int {
 	case 0:
 		L.Push(lua.LNumber(r))
 	case 1:
-		u := L.CheckInt(1)
+		u := checkInt(L, 1)
 		if u < 1 {
 			L.ArgError(1, "interval is empty")
 		}
 		L.Push(lua.LNumber(math.Floor(r*float64(u)) + 1))
 	case 2:
-		l, u := L.CheckInt(1), L.CheckInt(2)
+		l, u := checkInt(L, 1), checkInt(L, 2)
 		if l > u {
 			L.ArgError(2, "interval is empty")
 		}
@@ -952,6 +1052,6 @@ func (e *evalState) mathRandomseed(L *lua.LState) int {
 	if e.run == nil {
 		L.RaiseError("math.randomseed can only be called inside a script invocation")
 	}
-	e.rand = lrand48Seed(uint32(int32(L.CheckInt(1))))
+	e.rand = lrand48Seed(uint32(int32(checkInt(L, 1))))
 	return 0
 }

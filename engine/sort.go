@@ -325,8 +325,9 @@ func sortGeneric(s *Shard, c *Client, argv [][]byte, readonly bool) {
 		}
 	}
 	by := a.by
-	if a.dontsort && typ == typeSet && a.store != nil {
-		// A set's order is its encoding's: sort what is stored.
+	if a.dontsort && typ == typeSet && (a.store != nil || c.script) {
+		// A set's order is its encoding's: sort what is stored, or
+		// given to a script.
 		a.dontsort, a.alpha, by = false, true, nil
 	}
 	var z *zsetObj
