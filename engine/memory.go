@@ -301,7 +301,7 @@ func memoryStatsCmd(s *Shard, c *Client, argv [][]byte) {
 	kvInt("cluster.links", 0)
 	kvInt("aof.buffer", 0)
 	kvInt("lua.caches", 0)
-	kvInt("functions.caches", 0)
+	kvInt("functions.caches", s.funcs.memory())
 	if m.keys > 0 {
 		c.BulkString("db.0")
 		c.MapLen(3)
