@@ -117,8 +117,18 @@ func TestFunctionsAOF(t *testing.T) {
 			b.StopPersistence()
 			d := aofShardPreamble(t, dir, &now, preamble)
 			defer d.StopPersistence()
-			if got := libraries(t, d, d.NewClient()); got != want || strings.Contains(got, "libb") || !strings.Contains(got, "liba") {
+			d.Config.EnableDebugCommand = "yes"
+			cd := d.NewClient()
+			if got := libraries(t, d, cd); got != want || strings.Contains(got, "libb") || !strings.Contains(got, "liba") {
 				t.Errorf("libraries after FLUSH, RESTORE and DELETE and a reload:\n%q\nwant:\n%q", got, want)
+			}
+			// DEBUG LOADAOF empties the data set, libraries included, and
+			// loads the AOF again.
+			if v := exec(t, d, cd, "DEBUG", "LOADAOF"); string(v.Str) != "OK" {
+				t.Errorf("DEBUG LOADAOF: %+v", v)
+			}
+			if got := libraries(t, d, cd); got != want {
+				t.Errorf("libraries after DEBUG LOADAOF:\n%q\nwant:\n%q", got, want)
 			}
 		})
 	}
