@@ -901,7 +901,7 @@ func functionHelpCmd(s *Shard, c *Client, argv [][]byte) {
 	})
 }
 
-// functionsMemory estimates the memory of the libraries (code, names,
+// memory estimates the memory of the libraries (code, names,
 // the tables holding them), as INFO's used_memory_functions.
 func (fs *functionsState) memory() int64 {
 	var n int64
