@@ -968,6 +968,7 @@ func (s *Shard) aofReload() error {
 	defer func() { s.prop.on = on }()
 	s.touchFlushed()
 	s.db.Clear()
+	s.funcs.clear() // the AOF loads them again, as Redis's emptyData
 	s.expire.cursor, s.expire.avgTTL = 0, 0
 	l := s.newAOFLoader(a.dir, a.man)
 	s.loading = true

@@ -14,9 +14,10 @@ import (
 // an RDB preamble, with the incremental RDB loader.
 
 // aofRDBHeader starts an RDB base: "REDIS0010", Redis 7.0's aux fields
-// with aof-base 1, database 0 and its sizes.
+// with aof-base 1, the function libraries, database 0 and its sizes.
 func (s *Shard) aofRDBHeader(b []byte) []byte {
 	b = rdb.AppendHeader(b, rdb.StandardAux(RedisVersion, time.Now().Unix(), s.usedMemory(), true))
+	b = s.appendFunctionsRDB(b, false)
 	b = rdb.AppendSelectDB(b, 0)
 	return rdb.AppendResizeDB(b, s.db.Len(), s.db.Volatile())
 }

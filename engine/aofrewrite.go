@@ -91,6 +91,8 @@ func (s *Shard) newRewrite(seq int64) *aofRewrite {
 	s.db.BeginMark()
 	if rw.rdb {
 		rw.buf = s.aofRDBHeader(rw.buf)
+	} else {
+		rw.buf = s.appendFunctionsAOF(rw.buf)
 	}
 	return rw
 }

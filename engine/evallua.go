@@ -264,15 +264,25 @@ func (e *evalState) compile(body string) (*lua.LFunction, error) {
 // call runs fn with KEYS and ARGV and writes its reply (or error) to the
 // caller.
 func (e *evalState) call(run *scriptRun, fn *lua.LFunction, keys, args [][]byte) {
+	e.globals.RawSetString("KEYS", bytesArray(e.L, keys))
+	e.globals.RawSetString("ARGV", bytesArray(e.L, args))
+	e.invoke(run, fn)
+}
+
+// invoke runs fn with the arguments given (a function's keys and
+// arguments; none for a script) and writes its reply (or error) to the
+// caller. Errors name run.sha: the script's SHA1 or the function's name.
+func (e *evalState) invoke(run *scriptRun, fn *lua.LFunction, fnArgs ...lua.LValue) {
 	L := e.L
 	c := run.caller
-	e.globals.RawSetString("KEYS", bytesArray(L, keys))
-	e.globals.RawSetString("ARGV", bytesArray(L, args))
 	e.run = run
 	defer func() { e.run = nil }()
 	top := L.GetTop()
 	L.Push(fn)
-	err := L.PCall(0, 1, e.handler)
+	for _, a := range fnArgs {
+		L.Push(a)
+	}
+	err := L.PCall(len(fnArgs), 1, e.handler)
 	if err != nil {
 		var obj lua.LValue = lua.LNil
 		if ae, ok := err.(*lua.ApiError); ok {

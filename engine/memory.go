@@ -305,7 +305,7 @@ func memoryStatsCmd(s *Shard, c *Client, argv [][]byte) {
 		luaCaches = s.eval.mem
 	}
 	kvInt("lua.caches", luaCaches)
-	kvInt("functions.caches", 0)
+	kvInt("functions.caches", s.funcs.memory())
 	if m.keys > 0 {
 		c.BulkString("db.0")
 		c.MapLen(3)

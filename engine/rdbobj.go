@@ -767,7 +767,13 @@ func (l *rdbLoader) record(op byte) error {
 	case rdb.OpModuleAux:
 		return fmt.Errorf("%w: module data", rdb.ErrUnsupported)
 	case rdb.OpFunction2, rdb.OpFunctionPreGA:
-		return fmt.Errorf("%w: function libraries", rdb.ErrUnsupported)
+		code, msg := loadFunctionRecord(rd, op)
+		if msg == "" {
+			_, msg = l.s.createLibrary(code, false)
+		}
+		if msg != "" {
+			return fmt.Errorf("%w: function library: %s", rdb.ErrCorrupt, msg)
+		}
 	default:
 		if !rdb.IsValueType(op) {
 			return fmt.Errorf("%w: unknown opcode or value type %d", rdb.ErrCorrupt, op)

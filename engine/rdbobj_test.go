@@ -688,7 +688,8 @@ func TestRDBLoaderErrors(t *testing.T) {
 		{"other database", withEOF(rdb.AppendSelectDB(nil, 1)), rdb.ErrUnsupported, int64(len(head)), "database 1"},
 		{"bad value", withEOF(typ(rdb.TypeSet), str("k"), ln(2), str("x"), str("x")), rdb.ErrCorrupt, int64(len(head)), `(key "k")`},
 		{"stream", withEOF(typ(rdb.TypeStreamListpacks), str("k"), ln(0)), rdb.ErrUnsupported, int64(len(head)), "stream"},
-		{"function", withEOF(typ(rdb.OpFunction2), str("#!lua name=x")), rdb.ErrUnsupported, int64(len(head)), "function"},
+		{"function", withEOF(typ(rdb.OpFunction2), str("#!lua name=x\nredis.register_function('f', function() return 1 end)"), key("a", "1")), nil, 0, ""},
+		{"bad function", withEOF(typ(rdb.OpFunction2), str("#!lua name=x")), rdb.ErrCorrupt, int64(len(head)), "function library: Invalid library metadata"},
 		{"unknown opcode", withEOF(typ(243)), rdb.ErrCorrupt, int64(len(head)), "243"},
 	} {
 		sc := newShardConn(t)

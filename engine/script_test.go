@@ -481,6 +481,7 @@ func runBlockRedis(t *testing.T, b *scriptBlock, addr string) []string {
 		}
 	}
 	do([][]byte{[]byte("FLUSHALL")})
+	do([][]byte{[]byte("FUNCTION"), []byte("FLUSH")}) // FLUSHALL leaves the libraries
 	if hasArg(b.args, "resp3") {
 		do([][]byte{[]byte("HELLO"), []byte("3")})
 	}

@@ -85,24 +85,25 @@ type Shard struct {
 	shutdown   bool
 	memPeak    uint64
 	metrics    instMetrics
-	clock      func() int64  // unix ms; tests replace it
-	cluster    *clusterState // cluster mode's view of the cluster (clusterstate.go); nil when standalone
-	mem        memGuard      // maxmemory's reading of used memory (maxmemory.go)
-	lazy       lazyFree      // collections after large frees (lazyfree.go)
-	monitors   []*Client     // MONITOR clients, in the order they asked (monitor.go)
-	monBuf     []byte        // the line being shown to them
-	block      blockState    // blocked clients and the keys they wait on (blocking.go)
-	pause      pauseState    // CLIENT PAUSE (pause.go)
-	pubsub     pubsubState   // channels, patterns and their subscribers (pubsub.go)
-	watch      watchState    // the keys clients WATCH (multi.go)
-	track      trackingState // client-side caching: who read which key (tracking.go)
-	lat        latencyState  // the latency monitor's events (latency.go)
-	prop       propState     // what the AOF records of each command (propagate.go)
-	aof        aofState      // the append-only file (aof.go)
-	rwStat     rewriteStats  // AOF rewrites (aofrewrite.go)
-	debug      debugState    // DEBUG's switches (debug.go)
-	slow       slowState     // the slow log (slowlog.go)
-	eval       *evalState    // the Lua state and script cache (eval.go); nil until the first script
+	clock      func() int64   // unix ms; tests replace it
+	cluster    *clusterState  // cluster mode's view of the cluster (clusterstate.go); nil when standalone
+	mem        memGuard       // maxmemory's reading of used memory (maxmemory.go)
+	lazy       lazyFree       // collections after large frees (lazyfree.go)
+	monitors   []*Client      // MONITOR clients, in the order they asked (monitor.go)
+	monBuf     []byte         // the line being shown to them
+	block      blockState     // blocked clients and the keys they wait on (blocking.go)
+	pause      pauseState     // CLIENT PAUSE (pause.go)
+	pubsub     pubsubState    // channels, patterns and their subscribers (pubsub.go)
+	watch      watchState     // the keys clients WATCH (multi.go)
+	track      trackingState  // client-side caching: who read which key (tracking.go)
+	lat        latencyState   // the latency monitor's events (latency.go)
+	prop       propState      // what the AOF records of each command (propagate.go)
+	aof        aofState       // the append-only file (aof.go)
+	rwStat     rewriteStats   // AOF rewrites (aofrewrite.go)
+	debug      debugState     // DEBUG's switches (debug.go)
+	slow       slowState      // the slow log (slowlog.go)
+	eval       *evalState     // the Lua state and script cache (eval.go); nil until the first script
+	funcs      functionsState // the function libraries (functions.go)
 	// preOOM: used memory was over maxmemory (eviction could not bring it
 	// under) when the running command began, as Redis's
 	// pre_command_oom_state. Read by scripts only when maxmemory is set.
