@@ -76,7 +76,10 @@
 // lists.go with blocking.go, zsets.go, geo.go, bitops.go, hyperloglog.go,
 // multi.go, pubsub.go with pubsub_bus.go, tracking.go, sort.go, dump.go,
 // memory.go, debug.go, connection.go with pause.go, server.go with
-// monitor.go and replication.go (ROLE, WAIT), slowlog.go, cluster.go), each registering its commands in the table; each collection
+// monitor.go and replication.go (ROLE, WAIT), slowlog.go, cluster.go,
+// eval.go with evallua.go (scripts on a Lua state, its libraries in
+// engine/internal/lualib) and functions.go), each registering its commands
+// in the table; each collection
 // type's value in a file of its own
 // (hashobj.go, setobj.go, listobj.go, zsetobj.go, hllobj.go) over the
 // containers of engine/internal (listpack, intset, quicklist, dict, zset,
