@@ -296,6 +296,57 @@ func (s *Shard) prepareScript(run *scriptRun, flags scriptFlags, ro bool) bool {
 	return true
 }
 
+// scriptCmdFlags are the flags EVAL, EVALSHA, FCALL and their read-only
+// forms run with, as Redis's evalGetCommandFlags and fcallGetCommandFlags:
+// a script or function that declares its flags runs with write, denyoom
+// and stale as they say (and without may-replicate); one in compatibility
+// mode, or not found, with the command's own. O(length of the script) for
+// an EVAL whose script is not cached.
+func (s *Shard) scriptCmdFlags(cmd *Command, argv [][]byte) CmdFlags {
+	if len(argv) < 2 {
+		return cmd.Flags
+	}
+	var flags scriptFlags
+	switch cmd.Name {
+	case "eval", "eval_ro":
+		if s.eval != nil && s.eval.scripts[sha1hex(argv[1])] != nil {
+			flags = s.eval.scripts[sha1hex(argv[1])].flags
+		} else if f, _, err := parseShebang(argv[1]); err == "" {
+			flags = f
+		} else {
+			return cmd.Flags
+		}
+	case "evalsha", "evalsha_ro":
+		name, ok := lowerSHA(argv[1])
+		if !ok || s.eval == nil || s.eval.scripts[name] == nil {
+			return cmd.Flags
+		}
+		flags = s.eval.scripts[name].flags
+	case "fcall", "fcall_ro":
+		f := s.funcs.funcs[strings.ToLower(string(argv[1]))]
+		if f == nil {
+			return cmd.Flags
+		}
+		flags = f.flags
+	default:
+		return cmd.Flags
+	}
+	if flags&scriptCompat != 0 {
+		return cmd.Flags
+	}
+	out := cmd.Flags &^ (FlagStale | FlagDenyOOM | FlagWrite | FlagMayReplicate)
+	if flags&(scriptAllowOOM|scriptNoWrites) == 0 {
+		out |= FlagDenyOOM
+	}
+	if flags&scriptNoWrites == 0 {
+		out |= FlagWrite
+	}
+	if flags&scriptAllowStale != 0 {
+		out |= FlagStale
+	}
+	return out
+}
+
 func scriptExistsCmd(s *Shard, c *Client, argv [][]byte) {
 	c.ArrayLen(len(argv) - 2)
 	for _, a := range argv[2:] {

@@ -191,10 +191,14 @@ func (s *Shard) expiryHeld() bool {
 }
 
 // pauseHolds reports whether the pause in effect holds cmd for c.
-func (s *Shard) pauseHolds(c *Client, cmd *Command) bool {
+func (s *Shard) pauseHolds(c *Client, cmd *Command, argv [][]byte) bool {
 	const mayChange = FlagWrite | FlagMayReplicate
+	flags := cmd.Flags
+	if cmd.Group == "scripting" && cmd.parent == nil {
+		flags = s.scriptCmdFlags(cmd, argv)
+	}
 	switch {
-	case s.pause.kind == pauseAll, cmd.Flags&mayChange != 0:
+	case s.pause.kind == pauseAll, flags&mayChange != 0:
 		return true
 	case cmd.parent == nil && cmd.Name == "exec":
 		return c.inMulti() && c.tx.flags&mayChange != 0

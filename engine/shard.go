@@ -297,7 +297,7 @@ func (s *Shard) Exec(c *Client, argv [][]byte) {
 	case s.loading && cmd.Flags&FlagLoading == 0:
 		cmd.rejected++
 		c.Error(errLoading)
-	case s.pause.kind != pauseOff && s.pauseHolds(c, cmd):
+	case s.pause.kind != pauseOff && s.pauseHolds(c, cmd, argv):
 		// Held until the pause ends (pause.go); the reply mode applies
 		// when it runs.
 		c.lastCmd = cmd
