@@ -99,10 +99,18 @@ func checkReload(t *testing.T, a *Shard, dir string, now *int64) {
 // directory (appenddirname absolute), started.
 func aofShard(t testing.TB, dir string, now *int64, fsync string) *Shard {
 	t.Helper()
+	return aofShardWith(t, dir, now, func(cfg *Config) { cfg.AppendFsync = fsync })
+}
+
+// aofShardWith is aofShard (everysec) with its configuration changed by
+// set before the shard starts.
+func aofShardWith(t testing.TB, dir string, now *int64, set func(*Config)) *Shard {
+	t.Helper()
 	cfg := DefaultConfig()
 	cfg.AppendOnly = true
-	cfg.AppendFsync = fsync
+	cfg.AppendFsync = "everysec"
 	cfg.AppendDirname = dir
+	set(cfg)
 	s := NewShard(cfg)
 	s.clock = func() int64 { return *now }
 	s.Tick()

@@ -50,7 +50,9 @@ type Client struct {
 	noEvict  bool
 	readonly bool // READONLY (cluster mode): shown as flag r; a shard has no replicas, so it changes no routing
 	monitor  bool // MONITOR: on the shard's monitors (monitor.go)
-	script   bool // the client scripts call commands through (eval.go)
+	// scriptCaller is set on the client scripts call commands through
+	// (evallua.go): the client whose script is running.
+	scriptCaller *Client
 
 	shard   *Shard
 	blk     *blockedOn  // what the client waits for in a blocking command (blocking.go); nil when not blocked

@@ -61,43 +61,11 @@ type luaScript struct {
 const errNoScript = "NOSCRIPT No matching script. Please use EVAL."
 
 func init() {
-	evalKeys := []KeySpec{{Flags: "RW ACCESS UPDATE", Begin: 2, KeyNum: true, KeyNumIdx: 0, FirstKey: 1, Step: 1}}
-	roKeys := []KeySpec{{Flags: "RO ACCESS", Begin: 2, KeyNum: true, KeyNumIdx: 0, FirstKey: 1, Step: 1}}
-	const evalFlags = FlagNoScript | FlagSkipMonitor | FlagMayReplicate | FlagNoMandatoryKeys | FlagStale | FlagNoPropagate
-	const roFlags = FlagNoScript | FlagSkipMonitor | FlagNoMandatoryKeys | FlagStale | FlagReadonly | FlagNoPropagate
 	register(
-		&Command{Name: "eval", Arity: -3, Flags: evalFlags, ACL: "@scripting",
-			Group: "scripting", Since: "2.6.0",
-			Summary:    "Execute a Lua script server side",
-			Complexity: "Depends on the script that is executed.",
-			Syntax:     "script numkeys [key...] [arg...]",
-			Keys:       evalKeys,
-			Proc:       func(s *Shard, c *Client, argv [][]byte) { s.evalGeneric(c, argv, false, false) },
-		},
-		&Command{Name: "evalsha", Arity: -3, Flags: evalFlags, ACL: "@scripting",
-			Group: "scripting", Since: "2.6.0",
-			Summary:    "Execute a Lua script server side",
-			Complexity: "Depends on the script that is executed.",
-			Syntax:     "sha1 numkeys [key...] [arg...]",
-			Keys:       evalKeys,
-			Proc:       func(s *Shard, c *Client, argv [][]byte) { s.evalGeneric(c, argv, true, false) },
-		},
-		&Command{Name: "eval_ro", Arity: -3, Flags: roFlags, ACL: "@scripting",
-			Group: "scripting", Since: "7.0.0",
-			Summary:    "Execute a read-only Lua script server side",
-			Complexity: "Depends on the script that is executed.",
-			Syntax:     "script numkeys [key...] [arg...]",
-			Keys:       roKeys,
-			Proc:       func(s *Shard, c *Client, argv [][]byte) { s.evalGeneric(c, argv, false, true) },
-		},
-		&Command{Name: "evalsha_ro", Arity: -3, Flags: roFlags, ACL: "@scripting",
-			Group: "scripting", Since: "7.0.0",
-			Summary:    "Execute a read-only Lua script server side",
-			Complexity: "Depends on the script that is executed.",
-			Syntax:     "sha1 numkeys [key...] [arg...]",
-			Keys:       roKeys,
-			Proc:       func(s *Shard, c *Client, argv [][]byte) { s.evalGeneric(c, argv, true, true) },
-		},
+		evalRow("eval", "Execute a Lua script server side", "2.6.0", "script", false, false),
+		evalRow("evalsha", "Execute a Lua script server side", "2.6.0", "sha1", true, false),
+		evalRow("eval_ro", "Execute a read-only Lua script server side", "7.0.0", "script", false, true),
+		evalRow("evalsha_ro", "Execute a read-only Lua script server side", "7.0.0", "sha1", true, true),
 		&Command{Name: "script", Arity: -2, ACL: "@slow", Group: "scripting", Since: "2.6.0",
 			Summary: "A container for Lua scripts management commands", Complexity: "Depends on subcommand.",
 			Subs: []*Command{
@@ -126,6 +94,26 @@ func init() {
 					Proc: scriptLoadCmd},
 			}},
 	)
+}
+
+// evalRow is the table row of EVAL (by the script's body, or bySHA) or
+// its read-only form.
+func evalRow(name, summary, since, first string, bySHA, ro bool) *Command {
+	flags := FlagNoScript | FlagSkipMonitor | FlagNoMandatoryKeys | FlagStale | FlagNoPropagate
+	keyFlags := "RW ACCESS UPDATE"
+	if ro {
+		flags |= FlagReadonly
+		keyFlags = "RO ACCESS"
+	} else {
+		flags |= FlagMayReplicate
+	}
+	return &Command{Name: name, Arity: -3, Flags: flags, ACL: "@scripting",
+		Group: "scripting", Since: since, Summary: summary,
+		Complexity: "Depends on the script that is executed.",
+		Syntax:     first + " numkeys [key...] [arg...]",
+		Keys:       []KeySpec{{Flags: keyFlags, Begin: 2, KeyNum: true, KeyNumIdx: 0, FirstKey: 1, Step: 1}},
+		Proc:       func(s *Shard, c *Client, argv [][]byte) { s.evalGeneric(c, argv, bySHA, ro) },
+	}
 }
 
 // sha1hex is the lowercase hex SHA1 of b, as Redis names scripts.
@@ -216,17 +204,8 @@ func (s *Shard) evalGeneric(c *Client, argv [][]byte, bySHA, ro bool) {
 	if len(s.monitors) > 0 {
 		s.feedMonitors(c, argv) // before the commands the script calls
 	}
-	numkeys, ok := parseInt(argv[2])
+	numkeys, ok := parseNumKeys(c, argv, errNotInt)
 	if !ok {
-		c.Error(errNotInt)
-		return
-	}
-	if numkeys > int64(len(argv)-3) {
-		c.Error("ERR Number of keys can't be greater than number of args")
-		return
-	}
-	if numkeys < 0 {
-		c.Error("ERR Number of keys can't be negative")
 		return
 	}
 	var sha string
@@ -243,16 +222,49 @@ func (s *Shard) evalGeneric(c *Client, argv [][]byte, bySHA, ro bool) {
 	} else if sha, sc = s.createScript(c, argv[1]); sc == nil {
 		return
 	}
-	run := scriptRun{caller: c, sha: sha, slot: -1, cmd: s.cmds.lookup(argv)}
-	if !s.prepareScript(&run, sc.flags, ro) {
+	run := scriptRun{caller: c, sha: sha}
+	if !s.startRun(&run, argv, numkeys, sc.flags, ro) {
 		return
+	}
+	s.evalState().call(&run, sc.fn, argv[3:3+numkeys], argv[3+numkeys:])
+	s.endRun(&run)
+}
+
+// parseNumKeys reads EVAL's and FCALL's numkeys (notInt: the error when
+// it is no integer), replying Redis's error when it does not fit.
+func parseNumKeys(c *Client, argv [][]byte, notInt string) (int, bool) {
+	numkeys, ok := parseInt(argv[2])
+	switch {
+	case !ok:
+		c.Error(notInt)
+	case numkeys > int64(len(argv)-3):
+		c.Error("ERR Number of keys can't be greater than number of args")
+	case numkeys < 0:
+		c.Error("ERR Number of keys can't be negative")
+	default:
+		return int(numkeys), true
+	}
+	return 0, false
+}
+
+// startRun sets up the run of the script or function EVAL or FCALL argv
+// calls, with numkeys declared keys, after prepareScript's checks; it
+// replies and returns false when it may not run.
+func (s *Shard) startRun(run *scriptRun, argv [][]byte, numkeys int, flags scriptFlags, ro bool) bool {
+	run.argv, run.cmd, run.slot = argv, s.cmds.lookup(argv), -1
+	if !s.prepareScript(run, flags, ro) {
+		return false
 	}
 	if s.cluster != nil && numkeys > 0 {
 		run.slot = int(cluster.KeySlot(argv[3]))
 	}
-	s.evalState().call(&run, sc.fn, argv[3:3+numkeys], argv[3+numkeys:])
+	return true
+}
+
+// endRun serves the clients blocked on keys the run wrote.
+func (s *Shard) endRun(run *scriptRun) {
 	if run.wrote && len(s.block.waiting) > 0 {
-		s.afterWrite(c.lastCmd, argv) // serve the clients its writes made ready
+		s.afterWrite(run.cmd, run.argv)
 	}
 }
 
@@ -309,8 +321,12 @@ func (s *Shard) scriptCmdFlags(cmd *Command, argv [][]byte) CmdFlags {
 	var flags scriptFlags
 	switch cmd.Name {
 	case "eval", "eval_ro":
-		if s.eval != nil && s.eval.scripts[sha1hex(argv[1])] != nil {
-			flags = s.eval.scripts[sha1hex(argv[1])].flags
+		var sc *luaScript
+		if s.eval != nil {
+			sc = s.eval.scripts[sha1hex(argv[1])]
+		}
+		if sc != nil {
+			flags = sc.flags
 		} else if f, _, err := parseShebang(argv[1]); err == "" {
 			flags = f
 		} else {

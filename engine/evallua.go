@@ -43,7 +43,9 @@ type evalState struct {
 // scriptRun is one script's run, as Redis's scriptRunCtx.
 type scriptRun struct {
 	caller    *Client
-	cmd       *Command // EVAL's row, for its failed calls
+	cmd       *Command // EVAL's or FCALL's row, for its failed calls
+	argv      [][]byte // EVAL's or FCALL's arguments
+	tracked   bool     // the caller's tracking has remembered the declared keys
 	sha       string
 	slot      int  // the slot of the keys the script declared or first touched; -1 if none yet
 	readOnly  bool // EVAL_RO, or a no-writes script: write commands are refused
@@ -175,7 +177,7 @@ func newEvalState(s *Shard) *evalState {
 	L.G.Global = proxy
 	L.Env = proxy
 
-	e.client = &Client{ID: 0, shard: s, Addr: "lua", script: true}
+	e.client = &Client{ID: 0, shard: s, Addr: "lua"}
 	return e
 }
 
@@ -232,22 +234,31 @@ func (e *evalState) luaSetmetatable(L *lua.LState) int {
 // checkNumber is luaL_checknumber: a number, or a string that reads as
 // one.
 func checkNumber(L *lua.LState, n int) float64 {
-	switch v := L.Get(n).(type) {
+	f, ok := luaNumber(L.Get(n))
+	if !ok {
+		L.TypeError(n, lua.LTNumber)
+	}
+	return f
+}
+
+// luaNumber is lua_isnumber and lua_tonumber: v's value when it is a
+// number or a string that reads as one.
+func luaNumber(v lua.LValue) (float64, bool) {
+	switch v := v.(type) {
 	case lua.LNumber:
-		return float64(v)
+		return float64(v), true
 	case lua.LString:
 		str := strings.TrimSpace(string(v))
 		if f, err := strconv.ParseFloat(str, 64); err == nil {
-			return f
+			return f, true
 		}
 		if h, ok := strings.CutPrefix(strings.ToLower(str), "0x"); ok {
 			if u, err := strconv.ParseUint(h, 16, 64); err == nil {
-				return float64(u)
+				return float64(u), true
 			}
 		}
 	}
-	L.TypeError(n, lua.LTNumber)
-	return 0
+	return 0, false
 }
 
 // checkInt is luaL_checkint: checkNumber truncated.
@@ -320,14 +331,21 @@ func replyScriptError(c *Client, run *scriptRun, obj lua.LValue) {
 	if okSrc && line != lua.LNil {
 		msg += " script: " + sha + ", on " + string(src) + ":" + lua.LVAsString(line) + "."
 	}
-	if t.RawGetString("ignore_error_stats_update") == lua.LTrue {
-		c.errorUncounted(msg)
-		if run.cmd != nil {
-			run.cmd.failed++ // the script failed, though the error was counted where it arose
-		}
+	replyError(c, run, t, msg)
+}
+
+// replyError writes msg, the error the script ends with (t its error
+// table): not counted in INFO errorstats when the command that raised it
+// counted it already, the script's command failed all the same.
+func replyError(c *Client, run *scriptRun, t *lua.LTable, msg string) {
+	if t.RawGetString("ignore_error_stats_update") != lua.LTrue {
+		c.Error(msg)
 		return
 	}
-	c.Error(msg)
+	c.errorUncounted(msg)
+	if run.cmd != nil {
+		run.cmd.failed++
+	}
 }
 
 // errorUncounted appends an error reply that INFO errorstats does not
@@ -564,18 +582,11 @@ func (e *evalState) redisCall(L *lua.LState, raiseErr bool) int {
 	if n == 0 {
 		return fail(errorTable(L, "Please specify at least one argument for this redis lib call"))
 	}
-	argv := e.argv[:0]
-	for i := 1; i <= n; i++ {
-		switch v := L.Get(i).(type) {
-		case lua.LString:
-			argv = append(argv, []byte(v))
-		case lua.LNumber:
-			argv = append(argv, formatLuaArg(float64(v)))
-		default:
-			return fail(errorTable(L, "Lua redis lib command arguments must be strings or integers"))
-		}
-	}
+	argv, ok := luaArgv(L, e.argv[:0])
 	e.argv = argv[:0]
+	if !ok {
+		return fail(errorTable(L, errLuaArgs))
+	}
 	if e.inCall {
 		return fail(errorTable(L, "luaRedisGenericCommand() recursive call detected. Are you doing funny stuff with Lua debug hooks?"))
 	}
@@ -583,6 +594,7 @@ func (e *evalState) redisCall(L *lua.LState, raiseErr bool) int {
 	sc := e.client
 	sc.Out = sc.Out[:0]
 	sc.Resp3 = run.resp3
+	sc.scriptCaller = run.caller
 	errMsg := e.s.scriptCall(run, sc, argv)
 	e.inCall = false
 	if errMsg != "" {
@@ -603,6 +615,24 @@ func (e *evalState) redisCall(L *lua.LState, raiseErr bool) int {
 	}
 	L.Push(v)
 	return 1
+}
+
+const errLuaArgs = "Lua redis lib command arguments must be strings or integers"
+
+// luaArgv appends the arguments of a redis.* call to dst as a command's
+// arguments; false when one is neither a string nor a number.
+func luaArgv(L *lua.LState, dst [][]byte) ([][]byte, bool) {
+	for i := 1; i <= L.GetTop(); i++ {
+		switch v := L.Get(i).(type) {
+		case lua.LString:
+			dst = append(dst, []byte(v))
+		case lua.LNumber:
+			dst = append(dst, formatLuaArg(float64(v)))
+		default:
+			return dst, false
+		}
+	}
+	return dst, true
 }
 
 // formatLuaArg formats a Lua number given as a command argument with
@@ -688,8 +718,11 @@ func (s *Shard) scriptCall(run *scriptRun, sc *Client, argv [][]byte) string {
 	if run.noAOF && s.prop.on {
 		s.aof.buf, s.aof.selected, s.prop.start, s.prop.ops = s.aof.buf[:aofMark], selected, start, ops
 	}
-	if s.track.clients > 0 && cmd.Flags&FlagReadonly != 0 && run.caller.tracking() && run.caller.track.flags&trackBcast == 0 {
-		s.trackRead(run.caller, cmd, argv) // the keys a script reads are the caller's
+	if s.track.clients > 0 && cmd.Flags&FlagReadonly != 0 && !run.tracked && run.caller.tracking() && run.caller.track.flags&trackBcast == 0 {
+		// A script that reads has its caller remember the keys it
+		// declared, as Redis 7.0 does (not the keys the command read).
+		run.tracked = true
+		s.trackRead(run.caller, run.cmd, run.argv)
 	}
 	if write && len(s.block.waiting) > 0 {
 		s.signalKeys(cmd, argv)
@@ -800,6 +833,9 @@ func replyToLua(L *lua.LState, b []byte, i int) (lua.LValue, int) {
 	return lua.LNil, len(b)
 }
 
+// lineEnds turns the line ends of a status or big number into spaces.
+var lineEnds = strings.NewReplacer("\r", " ", "\n", " ")
+
 // maxReplyDepth bounds the nesting of a script's reply, as Lua's stack
 // limit bounds Redis's conversion.
 const maxReplyDepth = 200
@@ -827,18 +863,11 @@ func (e *evalState) reply(c *Client, run *scriptRun, v lua.LValue, depth int) {
 		c.Int(luaInt(float64(v)))
 	case *lua.LTable:
 		if m, ok := v.RawGetString("err").(lua.LString); ok {
-			if v.RawGetString("ignore_error_stats_update") == lua.LTrue {
-				c.errorUncounted(string(m))
-				if run.cmd != nil {
-					run.cmd.failed++
-				}
-				return
-			}
-			c.Error(string(m))
+			replyError(c, run, v, string(m))
 			return
 		}
 		if m, ok := v.RawGetString("ok").(lua.LString); ok {
-			c.Simple(strings.NewReplacer("\r", " ", "\n", " ").Replace(string(m)))
+			c.Simple(lineEnds.Replace(string(m)))
 			return
 		}
 		if f, ok := v.RawGetString("double").(lua.LNumber); ok {
@@ -846,7 +875,7 @@ func (e *evalState) reply(c *Client, run *scriptRun, v lua.LValue, depth int) {
 			return
 		}
 		if n, ok := v.RawGetString("big_number").(lua.LString); ok {
-			c.Out = resp.AppendBigNumber(c.Out, strings.NewReplacer("\r", " ", "\n", " ").Replace(string(n)), c.Resp3)
+			c.Out = resp.AppendBigNumber(c.Out, lineEnds.Replace(string(n)), c.Resp3)
 			return
 		}
 		if vt, ok := v.RawGetString("verbatim_string").(*lua.LTable); ok {
@@ -902,14 +931,7 @@ func (e *evalState) redisLog(L *lua.LState) int {
 	if n < 2 {
 		raise(L, "redis.log() requires two arguments or more.")
 	}
-	lv, ok := L.Get(1).(lua.LNumber)
-	if !ok {
-		if str, isStr := L.Get(1).(lua.LString); isStr {
-			if f, err := strconv.ParseFloat(strings.TrimSpace(string(str)), 64); err == nil {
-				lv, ok = lua.LNumber(f), true
-			}
-		}
-	}
+	lv, ok := luaNumber(L.Get(1))
 	if !ok {
 		raise(L, "First argument must be a number (log level).")
 	}
@@ -972,16 +994,9 @@ func (e *evalState) redisACLCheck(L *lua.LState) int {
 	if n == 0 {
 		raise(L, "Please specify at least one argument for this redis lib call")
 	}
-	argv := make([][]byte, 0, n)
-	for i := 1; i <= n; i++ {
-		switch v := L.Get(i).(type) {
-		case lua.LString:
-			argv = append(argv, []byte(v))
-		case lua.LNumber:
-			argv = append(argv, formatLuaArg(float64(v)))
-		default:
-			raise(L, "Lua redis lib command arguments must be strings or integers")
-		}
+	argv, ok := luaArgv(L, make([][]byte, 0, n))
+	if !ok {
+		raise(L, errLuaArgs)
 	}
 	cmd := e.s.cmds.lookup(argv)
 	if cmd == nil || cmd.Proc == nil || !cmd.arityOK(len(argv)) {

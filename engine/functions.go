@@ -8,7 +8,6 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"shoal/cluster"
 	"shoal/engine/internal/rdb"
 	"shoal/resp"
 )
@@ -505,31 +504,17 @@ func (s *Shard) fcallGeneric(c *Client, argv [][]byte, ro bool) {
 		c.Error(errFuncNotFound)
 		return
 	}
-	numkeys, ok := parseInt(argv[2])
+	numkeys, ok := parseNumKeys(c, argv, "ERR Bad number of keys provided")
 	if !ok {
-		c.Error("ERR Bad number of keys provided")
 		return
 	}
-	if numkeys > int64(len(argv)-3) {
-		c.Error("ERR Number of keys can't be greater than number of args")
+	run := scriptRun{caller: c, sha: f.name}
+	if !s.startRun(&run, argv, numkeys, f.flags&^scriptCompat, ro) {
 		return
-	}
-	if numkeys < 0 {
-		c.Error("ERR Number of keys can't be negative")
-		return
-	}
-	run := scriptRun{caller: c, sha: f.name, slot: -1}
-	if !s.prepareScript(&run, f.flags&^scriptCompat, ro) {
-		return
-	}
-	if s.cluster != nil && numkeys > 0 {
-		run.slot = int(cluster.KeySlot(argv[3]))
 	}
 	e := s.funcs.ev
 	e.invoke(&run, f.fn, bytesArray(e.L, argv[3:3+numkeys]), bytesArray(e.L, argv[3+numkeys:]))
-	if run.wrote && len(s.block.waiting) > 0 {
-		s.afterWrite(c.lastCmd, argv) // serve the clients its writes made ready
-	}
+	s.endRun(&run)
 }
 
 // functionSyntaxError is Redis's addReplySubcommandSyntaxError for the

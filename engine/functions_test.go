@@ -48,7 +48,7 @@ func TestFunctionsAOF(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
 			now := scriptStart
-			a := aofShardPreamble(t, dir, &now, preamble)
+			a := aofShardWith(t, dir, &now, func(cfg *Config) { cfg.AOFUseRDBPreamble = preamble })
 			c := a.NewClient()
 			if got := funcRun(t, a, c, "FUNCTION", "LOAD", testLibA); got != "liba" {
 				t.Fatalf("FUNCTION LOAD: %q", got)
@@ -91,7 +91,7 @@ func TestFunctionsAOF(t *testing.T) {
 			wantLibs := libraries(t, a, c)
 			wantData := snapshot(a)
 			a.StopPersistence()
-			b := aofShardPreamble(t, dir, &now, preamble)
+			b := aofShardWith(t, dir, &now, func(cfg *Config) { cfg.AOFUseRDBPreamble = preamble })
 			cb := b.NewClient()
 			if got := libraries(t, b, cb); got != wantLibs {
 				t.Errorf("libraries after reload:\n%q\nwant:\n%q", got, wantLibs)
@@ -115,7 +115,7 @@ func TestFunctionsAOF(t *testing.T) {
 			funcRun(t, b, cb, "FUNCTION", "DELETE", "libb")
 			want := libraries(t, b, cb)
 			b.StopPersistence()
-			d := aofShardPreamble(t, dir, &now, preamble)
+			d := aofShardWith(t, dir, &now, func(cfg *Config) { cfg.AOFUseRDBPreamble = preamble })
 			defer d.StopPersistence()
 			d.Config.EnableDebugCommand = "yes"
 			cd := d.NewClient()
@@ -132,32 +132,6 @@ func TestFunctionsAOF(t *testing.T) {
 			}
 		})
 	}
-}
-
-// aofShardPreamble is aofShard with aof-use-rdb-preamble set as asked.
-func aofShardPreamble(t *testing.T, dir string, now *int64, preamble bool) *Shard {
-	t.Helper()
-	cfg := DefaultConfig()
-	cfg.AppendOnly = true
-	cfg.AppendFsync = "everysec"
-	cfg.AppendDirname = dir
-	cfg.AOFUseRDBPreamble = preamble
-	s := NewShard(cfg)
-	s.clock = func() int64 { return *now }
-	s.Tick()
-	if err := s.StartPersistence(); err != nil {
-		t.Fatal(err)
-	}
-	for {
-		done, err := s.LoadStep()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if done {
-			break
-		}
-	}
-	return s
 }
 
 // readBase returns the content of the base file the AOF directory's

@@ -275,8 +275,8 @@ func ratio(a, b uint64) float64 {
 func diff(a, b uint64) int64 { return int64(a) - int64(b) }
 
 // MEMORY STATS: Redis's fields, in Redis's order, with Shoal's figures
-// (see readMemStats). Replication, cluster links, the AOF buffer and the
-// script caches have no memory of their own here: 0.
+// (see readMemStats). Replication, cluster links and the AOF buffer have
+// no memory of their own here: 0.
 func memoryStatsCmd(s *Shard, c *Client, argv [][]byte) {
 	m := s.readMemStats()
 	n := 27

@@ -444,7 +444,9 @@ func (s *Shard) noBlocking(c *Client, cmd *Command) {
 func (s *Shard) run(c *Client, cmd *Command, argv [][]byte) {
 	if cmd.Flags&FlagWrite == 0 || len(s.watch.keys) == 0 && !s.track.signals() {
 		s.call(c, cmd, argv)
-		if s.track.clients > 0 && cmd.Flags&FlagReadonly != 0 && c.tracking() && c.track.flags&trackBcast == 0 {
+		// EVAL_RO and FCALL_RO remember keys only when their script reads
+		// (scriptCall), as in Redis.
+		if s.track.clients > 0 && cmd.Flags&FlagReadonly != 0 && c.tracking() && c.track.flags&trackBcast == 0 && cmd.Group != "scripting" {
 			s.trackRead(c, cmd, argv) // tracking.go
 		}
 		return
@@ -483,7 +485,10 @@ func (s *Shard) run(c *Client, cmd *Command, argv [][]byte) {
 	if s.dirty == dirty {
 		return
 	}
-	s.track.by = c // the writer, for BCAST's NOLOOP (tracking.go)
+	s.track.by = c // the writer, for BCAST's NOLOOP (tracking.go): a script's caller for the commands it calls
+	if c.scriptCaller != nil {
+		s.track.by = c.scriptCaller
+	}
 	for _, p := range pre {
 		if s.watch.unchanged != nil && string(argv[p.pos]) == string(s.watch.unchanged) {
 			continue

@@ -325,7 +325,7 @@ func sortGeneric(s *Shard, c *Client, argv [][]byte, readonly bool) {
 		}
 	}
 	by := a.by
-	if a.dontsort && typ == typeSet && (a.store != nil || c.script) {
+	if a.dontsort && typ == typeSet && (a.store != nil || c.scriptCaller != nil) {
 		// A set's order is its encoding's: sort what is stored, or
 		// given to a script.
 		a.dontsort, a.alpha, by = false, true, nil

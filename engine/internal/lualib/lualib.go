@@ -116,24 +116,7 @@ func typeName(L *lua.LState, idx int) string {
 	if idx > L.GetTop() {
 		return "no value"
 	}
-	switch v := L.Get(idx); v.Type() {
-	case lua.LTNil:
-		return "nil"
-	case lua.LTBool:
-		return "boolean"
-	case lua.LTNumber:
-		return "number"
-	case lua.LTString:
-		return "string"
-	case lua.LTTable:
-		return "table"
-	case lua.LTFunction:
-		return "function"
-	case lua.LTThread:
-		return "thread"
-	default:
-		return "userdata"
-	}
+	return valueTypeName(L.Get(idx))
 }
 
 // typeError is luaL_typerror.
